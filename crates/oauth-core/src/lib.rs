@@ -1,0 +1,32 @@
+//! The OAuth 2.0 and OpenID Connect domain.
+//!
+//! This crate holds the protocol values (client ids, redirect URIs, scopes,
+//! PKCE), the records the server keeps (clients, users), secret generation
+//! and hashing, and the RFC error codes. It does no IO: the clock and the
+//! random source are arguments, so every rule can be tested with fixed
+//! times and seeded generators.
+//!
+//! Architecture Invariant: this crate depends on no web, database or
+//! template crate (`cargo xtask ci` checks it).
+
+pub mod client;
+pub mod error;
+pub mod ids;
+pub mod password;
+pub mod pkce;
+pub mod redirect_uri;
+pub mod scope;
+pub mod secret;
+pub mod time;
+pub mod user;
+
+pub use client::{AccessTokenFormat, Client, ClientMetadata, GrantType, ResponseType, TokenEndpointAuthMethod};
+pub use error::InvalidValue;
+pub use ids::{ClientId, Email, FullName, Role, UserId, Username};
+pub use password::{Password, PasswordHash};
+pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier};
+pub use redirect_uri::RedirectUri;
+pub use scope::{Scope, ScopeSet};
+pub use secret::{ClientSecret, SecretDigest, SecretString, Token};
+pub use time::Timestamp;
+pub use user::User;
