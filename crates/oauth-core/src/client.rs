@@ -172,7 +172,10 @@ impl ClientMetadata {
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(InvalidValue::new("client name", "must not contain control characters"));
+            return Err(InvalidValue::new(
+                "client name",
+                "must not contain control characters",
+            ));
         }
         self.name = name.to_owned();
 
@@ -184,7 +187,10 @@ impl ClientMetadata {
 
         let has = |g| self.grant_types.contains(&g);
         if self.grant_types.is_empty() {
-            return Err(InvalidValue::new("grant types", "at least one grant type is required"));
+            return Err(InvalidValue::new(
+                "grant types",
+                "at least one grant type is required",
+            ));
         }
         if has(GrantType::RefreshToken) && !has(GrantType::AuthorizationCode) {
             return Err(InvalidValue::new(
@@ -223,16 +229,25 @@ impl ClientMetadata {
             None => self.default_redirect_uri = self.redirect_uris.first().cloned(),
         }
         if self.scopes.is_empty() {
-            return Err(InvalidValue::new("scopes", "at least one scope is required"));
+            return Err(InvalidValue::new(
+                "scopes",
+                "at least one scope is required",
+            ));
         }
-        for (what, uri) in [("client_uri", &self.client_uri), ("logo_uri", &self.logo_uri)] {
+        for (what, uri) in [
+            ("client_uri", &self.client_uri),
+            ("logo_uri", &self.logo_uri),
+        ] {
             if let Some(uri) = uri {
                 check_web_uri(what, uri)?;
             }
         }
         for contact in &self.contacts {
             if contact.is_empty() || contact.len() > 254 || contact.chars().any(char::is_control) {
-                return Err(InvalidValue::new("contacts", "each contact is 1 to 254 characters"));
+                return Err(InvalidValue::new(
+                    "contacts",
+                    "each contact is 1 to 254 characters",
+                ));
             }
         }
         Ok(self)
@@ -275,7 +290,11 @@ impl Client {
     /// one shared role suffices; no roles listed means everyone.)
     pub fn admits_roles(&self, user_roles: &[Role]) -> bool {
         self.metadata.allowed_roles.is_empty()
-            || self.metadata.allowed_roles.iter().any(|r| user_roles.contains(r))
+            || self
+                .metadata
+                .allowed_roles
+                .iter()
+                .any(|r| user_roles.contains(r))
     }
 }
 
@@ -290,9 +309,13 @@ fn dedup<T: PartialEq>(items: &mut Vec<T>) {
 }
 
 fn check_web_uri(what: &'static str, uri: &str) -> Result<(), InvalidValue> {
-    let parsed = url::Url::parse(uri).map_err(|e| InvalidValue::new(what, format!("{uri:?}: {e}")))?;
+    let parsed =
+        url::Url::parse(uri).map_err(|e| InvalidValue::new(what, format!("{uri:?}: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || uri.len() > 2000 {
-        return Err(InvalidValue::new(what, format!("{uri:?}: must be an http(s) URL")));
+        return Err(InvalidValue::new(
+            what,
+            format!("{uri:?}: must be an http(s) URL"),
+        ));
     }
     Ok(())
 }

@@ -21,7 +21,10 @@ pub struct InvalidValue {
 
 impl InvalidValue {
     pub fn new(what: &'static str, reason: impl Into<Cow<'static, str>>) -> Self {
-        Self { what, reason: reason.into() }
+        Self {
+            what,
+            reason: reason.into(),
+        }
     }
 
     /// Which kind of value was rejected ("redirect URI", "scope", ...).

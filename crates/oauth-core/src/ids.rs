@@ -70,10 +70,16 @@ impl ClientId {
 
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         if s.is_empty() || s.len() > 255 {
-            return Err(InvalidValue::new("client_id", "must be 1 to 255 characters"));
+            return Err(InvalidValue::new(
+                "client_id",
+                "must be 1 to 255 characters",
+            ));
         }
         if !s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-            return Err(InvalidValue::new("client_id", "must be visible ASCII characters"));
+            return Err(InvalidValue::new(
+                "client_id",
+                "must be visible ASCII characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -94,7 +100,10 @@ impl UserId {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         // OIDC Core §2: `sub` is at most 255 ASCII characters.
         if s.is_empty() || s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(InvalidValue::new("user id", "must be 1 to 255 visible ASCII characters"));
+            return Err(InvalidValue::new(
+                "user id",
+                "must be 1 to 255 visible ASCII characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -143,7 +152,10 @@ impl Email {
             return Err(InvalidValue::new(WHAT, "must be at most 254 characters"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(InvalidValue::new(WHAT, "must not contain spaces or control characters"));
+            return Err(InvalidValue::new(
+                WHAT,
+                "must not contain spaces or control characters",
+            ));
         }
         let Some((local, domain)) = s.split_once('@') else {
             return Err(InvalidValue::new(WHAT, "must contain '@'"));
@@ -167,10 +179,16 @@ impl FullName {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let trimmed = s.trim();
         if trimmed.is_empty() || trimmed.chars().count() > 140 {
-            return Err(InvalidValue::new("full name", "must be 1 to 140 characters"));
+            return Err(InvalidValue::new(
+                "full name",
+                "must be 1 to 140 characters",
+            ));
         }
         if trimmed.chars().any(char::is_control) {
-            return Err(InvalidValue::new("full name", "must not contain control characters"));
+            return Err(InvalidValue::new(
+                "full name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }

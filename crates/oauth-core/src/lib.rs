@@ -20,7 +20,9 @@ pub mod secret;
 pub mod time;
 pub mod user;
 
-pub use client::{AccessTokenFormat, Client, ClientMetadata, GrantType, ResponseType, TokenEndpointAuthMethod};
+pub use client::{
+    AccessTokenFormat, Client, ClientMetadata, GrantType, ResponseType, TokenEndpointAuthMethod,
+};
 pub use error::InvalidValue;
 pub use ids::{ClientId, Email, FullName, Role, UserId, Username};
 pub use password::{Password, PasswordHash};

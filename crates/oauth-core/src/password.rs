@@ -87,8 +87,13 @@ impl PasswordHash {
     /// string, so a corrupted row fails loudly instead of locking a user out
     /// in silence.
     pub fn from_stored(phc: String) -> Result<Self, InvalidValue> {
-        if !phc.starts_with("$argon2id$") || argon2::password_hash::phc::PasswordHash::new(&phc).is_err() {
-            return Err(InvalidValue::new("password hash", "not an argon2id PHC string"));
+        if !phc.starts_with("$argon2id$")
+            || argon2::password_hash::phc::PasswordHash::new(&phc).is_err()
+        {
+            return Err(InvalidValue::new(
+                "password hash",
+                "not an argon2id PHC string",
+            ));
         }
         Ok(Self(phc))
     }
@@ -143,7 +148,11 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(1);
         let pw = Password::new("correct horse battery").unwrap();
         let hash = PasswordHash::hash(&pw, &mut rng);
-        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_str());
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
         assert!(hash.verify(&pw));
         assert!(!hash.verify(&Password::presented("wrong horse").unwrap()));
         assert!(!hash.as_str().contains("correct"));
@@ -153,7 +162,10 @@ mod tests {
     fn salts_differ() {
         let mut rng = StdRng::seed_from_u64(2);
         let pw = Password::new("same password").unwrap();
-        assert_ne!(PasswordHash::hash(&pw, &mut rng), PasswordHash::hash(&pw, &mut rng));
+        assert_ne!(
+            PasswordHash::hash(&pw, &mut rng),
+            PasswordHash::hash(&pw, &mut rng)
+        );
     }
 
     #[test]
@@ -171,7 +183,10 @@ mod tests {
         let h = PasswordHash::hash(&Password::new("password1").unwrap(), &mut rng);
         assert!(PasswordHash::from_stored(h.as_str().to_owned()).is_ok());
         assert!(PasswordHash::from_stored("plaintext".into()).is_err());
-        assert!(PasswordHash::from_stored("$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()).is_err());
+        assert!(
+            PasswordHash::from_stored("$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into())
+                .is_err()
+        );
     }
 
     #[test]

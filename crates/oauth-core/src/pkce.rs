@@ -70,7 +70,9 @@ impl CodeChallenge {
         let ok = match method {
             CodeChallengeMethod::S256 => {
                 value.len() == 43
-                    && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                     && URL_SAFE_NO_PAD.decode(value).is_ok_and(|d| d.len() == 32)
             }
             CodeChallengeMethod::Plain => is_verifier_syntax(value),
@@ -86,12 +88,18 @@ impl CodeChallenge {
                 },
             ));
         }
-        Ok(Self { value: value.to_owned(), method })
+        Ok(Self {
+            value: value.to_owned(),
+            method,
+        })
     }
 
     /// The S256 challenge of a verifier; what a client computes.
     pub fn s256_of(verifier: &CodeVerifier) -> Self {
-        Self { value: s256(verifier.0.as_str()), method: CodeChallengeMethod::S256 }
+        Self {
+            value: s256(verifier.0.as_str()),
+            method: CodeChallengeMethod::S256,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -130,7 +138,11 @@ impl CodeVerifier {
 
     /// A fresh verifier of 43 characters (256 bits); what a client makes.
     pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        Self(crate::secret::generate_secret(rng).expose_secret().to_owned())
+        Self(
+            crate::secret::generate_secret(rng)
+                .expose_secret()
+                .to_owned(),
+        )
     }
 
     pub fn expose_secret(&self) -> &str {
@@ -146,7 +158,8 @@ impl fmt::Debug for CodeVerifier {
 
 fn is_verifier_syntax(s: &str) -> bool {
     (43..=128).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 fn s256(verifier: &str) -> String {

@@ -88,19 +88,27 @@ impl RedirectUri {
         if self.0 == presented {
             return true;
         }
-        match (split_http_authority(&self.0), split_http_authority(presented)) {
+        match (
+            split_http_authority(&self.0),
+            split_http_authority(presented),
+        ) {
             (Some(registered), Some(given)) => {
                 is_loopback_literal(registered.host)
                     && registered.host == given.host
                     && registered.rest == given.rest
-                    && given.port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                    && given
+                        .port
+                        .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
             }
             _ => false,
         }
     }
 
     /// The registered URI that `presented` matches, if any.
-    pub fn find_match<'a>(registered: &'a [RedirectUri], presented: &str) -> Option<&'a RedirectUri> {
+    pub fn find_match<'a>(
+        registered: &'a [RedirectUri],
+        presented: &str,
+    ) -> Option<&'a RedirectUri> {
         registered.iter().find(|r| r.matches(presented))
     }
 }
@@ -154,7 +162,10 @@ fn split_http_authority(s: &str) -> Option<HttpParts<'_>> {
 }
 
 fn is_loopback_literal(host: &str) -> bool {
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 

@@ -26,7 +26,10 @@ pub struct Scope(String);
 impl Scope {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         if s.is_empty() {
-            return Err(InvalidValue::new("scope", "a scope token must not be empty"));
+            return Err(InvalidValue::new(
+                "scope",
+                "a scope token must not be empty",
+            ));
         }
         if let Some(c) = s.chars().find(|c| !is_scope_char(*c)) {
             return Err(InvalidValue::new(

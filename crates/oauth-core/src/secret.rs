@@ -96,10 +96,17 @@ impl SecretDigest {
 
     /// A digest read back from storage.
     pub fn from_stored(hex: String) -> Result<Self, InvalidValue> {
-        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Self(hex))
         } else {
-            Err(InvalidValue::new("secret digest", "expected 64 lowercase hex digits"))
+            Err(InvalidValue::new(
+                "secret digest",
+                "expected 64 lowercase hex digits",
+            ))
         }
     }
 

@@ -8,7 +8,9 @@ use std::fmt;
 use std::time::Duration;
 
 /// Seconds since 1970-01-01T00:00:00Z.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(i64);
 
@@ -63,7 +65,12 @@ mod tests {
         let t = Timestamp::from_unix(100);
         assert_eq!(t.plus(Duration::from_secs(20)).unix(), 120);
         assert_eq!(t.minus(Duration::from_secs(20)).unix(), 80);
-        assert_eq!(Timestamp::from_unix(i64::MAX).plus(Duration::from_secs(1)).unix(), i64::MAX);
+        assert_eq!(
+            Timestamp::from_unix(i64::MAX)
+                .plus(Duration::from_secs(1))
+                .unix(),
+            i64::MAX
+        );
         assert_eq!(t.seconds_until(Timestamp::from_unix(130)), 30);
         assert_eq!(t.seconds_until(Timestamp::from_unix(10)), 0);
     }

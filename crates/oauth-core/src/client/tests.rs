@@ -11,7 +11,10 @@ fn meta() -> ClientMetadata {
 #[test]
 fn defaults_validate_and_fill_the_default_redirect() {
     let m = meta().validate().unwrap();
-    assert_eq!(m.default_redirect_uri.as_ref().unwrap().as_str(), "http://localhost:3000/oauth_code");
+    assert_eq!(
+        m.default_redirect_uri.as_ref().unwrap().as_str(),
+        "http://localhost:3000/oauth_code"
+    );
     assert_eq!(m.response_types(), vec![ResponseType::Code]);
     assert!(!m.is_public());
 }
@@ -69,10 +72,17 @@ fn default_redirect_must_be_registered() {
 #[test]
 fn lists_are_deduplicated() {
     let mut m = meta();
-    m.grant_types = vec![GrantType::RefreshToken, GrantType::AuthorizationCode, GrantType::RefreshToken];
+    m.grant_types = vec![
+        GrantType::RefreshToken,
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+    ];
     m.redirect_uris.push(m.redirect_uris[0].clone());
     let m = m.validate().unwrap();
-    assert_eq!(m.grant_types, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    assert_eq!(
+        m.grant_types,
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+    );
     assert_eq!(m.redirect_uris.len(), 1);
 }
 
@@ -80,7 +90,10 @@ fn lists_are_deduplicated() {
 fn implicit_allows_the_token_response_type() {
     let mut m = meta();
     m.grant_types.push(GrantType::Implicit);
-    assert_eq!(m.validate().unwrap().response_types(), vec![ResponseType::Code, ResponseType::Token]);
+    assert_eq!(
+        m.validate().unwrap().response_types(),
+        vec![ResponseType::Code, ResponseType::Token]
+    );
 }
 
 #[test]
@@ -95,10 +108,16 @@ fn uris_and_scopes_are_checked() {
 
 #[test]
 fn wire_enums_parse_and_explain() {
-    assert_eq!(GrantType::parse("client_credentials").unwrap(), GrantType::ClientCredentials);
+    assert_eq!(
+        GrantType::parse("client_credentials").unwrap(),
+        GrantType::ClientCredentials
+    );
     let err = GrantType::parse("password").unwrap_err();
     assert!(err.to_string().contains("authorization_code"), "{err}");
-    assert_eq!(TokenEndpointAuthMethod::parse("none").unwrap(), TokenEndpointAuthMethod::None);
+    assert_eq!(
+        TokenEndpointAuthMethod::parse("none").unwrap(),
+        TokenEndpointAuthMethod::None
+    );
     assert_eq!(AccessTokenFormat::parse("jwt").unwrap().as_str(), "jwt");
 }
 
@@ -106,7 +125,10 @@ fn wire_enums_parse_and_explain() {
 fn allowed_roles() {
     let client = Client {
         id: ClientId::parse("c").unwrap(),
-        metadata: ClientMetadata { allowed_roles: vec![Role::parse("Projects User").unwrap()], ..meta() },
+        metadata: ClientMetadata {
+            allowed_roles: vec![Role::parse("Projects User").unwrap()],
+            ..meta()
+        },
         secret_digest: None,
         created_at: Timestamp::from_unix(0),
         updated_at: Timestamp::from_unix(0),
@@ -114,6 +136,9 @@ fn allowed_roles() {
     assert!(client.admits_roles(&[Role::parse("Projects User").unwrap()]));
     assert!(!client.admits_roles(&[Role::parse("Guest").unwrap()]));
     assert!(!client.admits_roles(&[]));
-    let open = Client { metadata: meta(), ..client };
+    let open = Client {
+        metadata: meta(),
+        ..client
+    };
     assert!(open.admits_roles(&[]));
 }

@@ -39,8 +39,14 @@ fn plain_compares_the_verifier_itself() {
 
 #[test]
 fn method_parsing_follows_section_4_3() {
-    assert_eq!(CodeChallengeMethod::parse(None).unwrap(), CodeChallengeMethod::Plain);
-    assert_eq!(CodeChallengeMethod::parse(Some("S256")).unwrap(), CodeChallengeMethod::S256);
+    assert_eq!(
+        CodeChallengeMethod::parse(None).unwrap(),
+        CodeChallengeMethod::Plain
+    );
+    assert_eq!(
+        CodeChallengeMethod::parse(Some("S256")).unwrap(),
+        CodeChallengeMethod::S256
+    );
     assert!(CodeChallengeMethod::parse(Some("s256")).is_err());
     assert!(CodeChallengeMethod::parse(Some("S512")).is_err());
 }
@@ -59,7 +65,9 @@ fn verifier_syntax() {
 fn s256_challenge_syntax() {
     assert!(CodeChallenge::parse(&"a".repeat(42), CodeChallengeMethod::S256).is_err());
     assert!(CodeChallenge::parse(&"a".repeat(44), CodeChallengeMethod::S256).is_err());
-    assert!(CodeChallenge::parse(&format!("{}=", "a".repeat(42)), CodeChallengeMethod::S256).is_err());
+    assert!(
+        CodeChallenge::parse(&format!("{}=", "a".repeat(42)), CodeChallengeMethod::S256).is_err()
+    );
 }
 
 #[test]

@@ -38,7 +38,13 @@ fn rejects_what_rfc_6749_and_9700_forbid() {
         let err = RedirectUri::parse(bad).unwrap_err();
         assert_eq!(err.what(), "redirect URI", "{bad:?}");
     }
-    assert!(RedirectUri::parse(&format!("https://a.example/{}", "x".repeat(MAX_REDIRECT_URI_LEN))).is_err());
+    assert!(
+        RedirectUri::parse(&format!(
+            "https://a.example/{}",
+            "x".repeat(MAX_REDIRECT_URI_LEN)
+        ))
+        .is_err()
+    );
 }
 
 #[test]
@@ -88,9 +94,18 @@ fn localhost_names_are_matched_exactly() {
 #[test]
 fn find_match_picks_the_registered_uri() {
     let registered = vec![uri("https://a.example/cb"), uri("http://127.0.0.1/cb")];
-    assert_eq!(RedirectUri::find_match(&registered, "https://a.example/cb"), Some(&registered[0]));
-    assert_eq!(RedirectUri::find_match(&registered, "http://127.0.0.1:7/cb"), Some(&registered[1]));
-    assert_eq!(RedirectUri::find_match(&registered, "https://b.example/cb"), None);
+    assert_eq!(
+        RedirectUri::find_match(&registered, "https://a.example/cb"),
+        Some(&registered[0])
+    );
+    assert_eq!(
+        RedirectUri::find_match(&registered, "http://127.0.0.1:7/cb"),
+        Some(&registered[1])
+    );
+    assert_eq!(
+        RedirectUri::find_match(&registered, "https://b.example/cb"),
+        None
+    );
 }
 
 proptest! {

@@ -19,12 +19,21 @@ fn empty_string_is_the_empty_set() {
 
 #[test]
 fn rejects_characters_outside_the_rfc_grammar() {
-    for bad in ["a\"b", "a\\b", "tab\there", "new\nline", "caf\u{e9}", "a\u{7f}"] {
+    for bad in [
+        "a\"b",
+        "a\\b",
+        "tab\there",
+        "new\nline",
+        "caf\u{e9}",
+        "a\u{7f}",
+    ] {
         let err = ScopeSet::parse(bad).unwrap_err();
         assert_eq!(err.what(), "scope", "{bad:?}");
     }
     // Every other visible ASCII character is allowed.
-    assert!(ScopeSet::parse("read:all https://api.example.com/x!#$%&'()*+,-./;<=>?@[]^_`{|}~").is_ok());
+    assert!(
+        ScopeSet::parse("read:all https://api.example.com/x!#$%&'()*+,-./;<=>?@[]^_`{|}~").is_ok()
+    );
 }
 
 #[test]
@@ -39,7 +48,10 @@ fn subset_and_difference() {
     assert!(asked.is_subset_of(&granted));
     assert!(!granted.is_subset_of(&asked));
     assert_eq!(granted.difference(&asked).to_string(), "profile");
-    assert_eq!(asked.union(&ScopeSet::parse("email").unwrap()).to_string(), "email openid project");
+    assert_eq!(
+        asked.union(&ScopeSet::parse("email").unwrap()).to_string(),
+        "email openid project"
+    );
 }
 
 #[test]

@@ -32,7 +32,11 @@ fn secrets_never_print() {
     let token = Token::generate(&mut rng);
     let secret = ClientSecret::generate(&mut rng);
     let plain = SecretString::new("hunter2");
-    for printed in [format!("{token:?}"), format!("{secret:?}"), format!("{plain:?}")] {
+    for printed in [
+        format!("{token:?}"),
+        format!("{secret:?}"),
+        format!("{plain:?}"),
+    ] {
         assert!(printed.contains("[redacted]"), "{printed}");
         assert!(!printed.contains(token.expose_secret()));
         assert!(!printed.contains(secret.expose_secret()));

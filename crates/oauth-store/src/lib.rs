@@ -1,0 +1,22 @@
+//! Storage for the authorization server, over SQLite or PostgreSQL.
+//!
+//! This crate is the one home of diesel: the schema, the embedded
+//! migrations, the connection pool, and plain query functions grouped by
+//! table ([`users`], [`clients`], ...). Functions take a `&mut DbConnection`
+//! and speak in `oauth-core` types, so callers never see a row struct.
+//! Everything here blocks; async callers run it on a blocking thread.
+
+pub mod clients;
+mod codec;
+mod error;
+pub mod migrations;
+mod pool;
+pub mod schema;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+pub mod users;
+
+pub use error::StoreError;
+pub use pool::{
+    Backend, DatabaseUrl, Db, DbConnection, PoolOptions, PooledConnection, write_transaction,
+};
