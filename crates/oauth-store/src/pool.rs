@@ -85,7 +85,13 @@ impl DatabaseUrl {
     pub fn establish(&self) -> Result<DbConnection, StoreError> {
         let unavailable = |e: ConnectionError| StoreError::Unavailable {
             url: self.to_string(),
-            reason: e.to_string().trim().to_owned(),
+            // Drivers answer over several lines; one line reads better in
+            // logs and CLI errors.
+            reason: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         let mut conn = match self.backend {
             Backend::Sqlite => {
