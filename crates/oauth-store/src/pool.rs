@@ -235,6 +235,12 @@ impl Db {
         Ok(self.pool.get()?)
     }
 
+    /// Does the database answer? For readiness checks.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn()?.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }

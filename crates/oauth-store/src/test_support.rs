@@ -82,11 +82,11 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            if let Ok(mut conn) = crate::DatabaseUrl::parse(admin_url).and_then(|u| u.establish()) {
-                // FORCE ends connections the pool still holds (PostgreSQL 13+).
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup
+            && let Ok(mut conn) = crate::DatabaseUrl::parse(admin_url).and_then(|u| u.establish())
+        {
+            // FORCE ends connections the pool still holds (PostgreSQL 13+).
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }

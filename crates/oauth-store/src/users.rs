@@ -69,7 +69,7 @@ pub fn create(conn: &mut DbConnection, user: &User) -> Result<(), StoreError> {
     diesel::insert_into(users::table)
         .values(UserRow::from_user(user))
         .execute(conn)
-        .map_err(|e| conflict_or(e))?;
+        .map_err(conflict_or)?;
     Ok(())
 }
 
@@ -154,19 +154,21 @@ fn found(rows: usize) -> Result<(), StoreError> {
 }
 
 fn conflict_or(e: diesel::result::Error) -> StoreError {
-    if let diesel::result::Error::DatabaseError(_, info) = &e {
-        if StoreError::is_unique_violation(&e) {
-            let about = format!(
-                "{} {}",
-                info.message(),
-                info.constraint_name().unwrap_or_default()
-            );
-            return StoreError::Conflict(if about.contains("email") {
-                "a user with this email"
-            } else {
-                "a user with this username"
-            });
-        }
+    if let diesel::result::Error::DatabaseError(_, info) = &e
+        && StoreError::is_unique_violation(&e)
+    {
+        // SQLite names the index in its message, PostgreSQL in the
+        // constraint name; both of ours say which column.
+        let about = format!(
+            "{} {}",
+            info.message(),
+            info.constraint_name().unwrap_or_default()
+        );
+        return StoreError::Conflict(if about.contains("email") {
+            "a user with this email"
+        } else {
+            "a user with this username"
+        });
     }
     StoreError::from(e)
 }

@@ -1,0 +1,256 @@
+//! Configuration: flags, their environment variables, an optional TOML
+//! file, and defaults, in that order of precedence.
+//!
+//! ```toml
+//! # oauth-server --config oauth.toml
+//! bind = "0.0.0.0:8000"
+//! database_url = "postgres://oauth@db.internal/oauth"
+//! issuer = "https://auth.example.com"
+//! log_format = "json"            # or "human"
+//!
+//! [lifetimes]                    # seconds
+//! access_token = 3600
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use serde::Deserialize;
+
+/// The OAuth 2.0 and OpenID Connect authorization server.
+#[derive(Debug, Parser)]
+#[command(name = "oauth-server", version, max_term_width = 100)]
+#[command(after_help = "\
+Examples:
+  oauth-server                                   # http://127.0.0.1:8000, SQLite file oauth.db
+  oauth-server --bind 0.0.0.0:8000 --issuer https://auth.example.com \\
+      --database-url postgres://oauth@db.internal/oauth
+  oauth-server --config /etc/oauth-server.toml --log-format json
+
+Every option may also come from the TOML file given to --config; flags and
+environment variables win over the file.")]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "OAUTH_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://oauth.db].
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The issuer identifier: the public base URL of this server
+    /// [default: http://<bind>].
+    #[arg(long, env = "OAUTH_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+    /// A TOML file with further settings.
+    #[arg(long, env = "OAUTH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log lines for people (human) or for collectors (json).
+    #[arg(long, env = "OAUTH_LOG_FORMAT", value_name = "FORMAT", value_parser = ["human", "json"])]
+    pub log_format: Option<String>,
+}
+
+/// The settings a TOML file may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    database_url: Option<String>,
+    issuer: Option<String>,
+    log_format: Option<LogFormat>,
+    #[serde(default)]
+    lifetimes: FileLifetimes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLifetimes {
+    authorization_code: Option<u64>,
+    access_token: Option<u64>,
+    refresh_token: Option<u64>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// How long what the server issues stays valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// RFC 6749 §4.1.2 recommends at most ten minutes.
+    pub authorization_code: Duration,
+    /// The seed's `expires_in: 3600`.
+    pub access_token: Duration,
+    /// Absolute: refresh tokens rotate, but the grant ends this long after
+    /// the user authorized.
+    pub refresh_token: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            authorization_code: Duration::from_secs(600),
+            access_token: Duration::from_secs(3600),
+            refresh_token: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// The server's resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    /// The issuer identifier, without a trailing slash.
+    pub issuer: String,
+    pub log_format: LogFormat,
+    pub lifetimes: Lifetimes,
+}
+
+impl Config {
+    /// Resolves flags and environment (already in `cli`) over the TOML file
+    /// over defaults.
+    pub fn resolve(cli: Cli) -> anyhow::Result<Self> {
+        let file = match &cli.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("in {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let bind = cli
+            .bind
+            .or(file.bind)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)));
+        let issuer = cli
+            .issuer
+            .or(file.issuer)
+            .unwrap_or_else(|| format!("http://{bind}"));
+        let log_format = match cli.log_format.as_deref() {
+            Some("json") => LogFormat::Json,
+            Some(_) => LogFormat::Human,
+            None => file.log_format.unwrap_or(LogFormat::Human),
+        };
+        let defaults = Lifetimes::default();
+        let secs = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_secs);
+        let lifetimes = Lifetimes {
+            authorization_code: secs(
+                file.lifetimes.authorization_code,
+                defaults.authorization_code,
+            ),
+            access_token: secs(file.lifetimes.access_token, defaults.access_token),
+            refresh_token: secs(file.lifetimes.refresh_token, defaults.refresh_token),
+        };
+        let config = Self {
+            bind,
+            database_url: cli
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| "sqlite://oauth.db".to_owned()),
+            issuer: validate_issuer(&issuer)?,
+            log_format,
+            lifetimes,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let l = &self.lifetimes;
+        for (name, d) in [
+            ("authorization_code", l.authorization_code),
+            ("access_token", l.access_token),
+            ("refresh_token", l.refresh_token),
+        ] {
+            if d.is_zero() {
+                bail!("lifetimes.{name} must be at least one second");
+            }
+        }
+        if l.authorization_code > Duration::from_secs(600) {
+            bail!("lifetimes.authorization_code must be at most 600 seconds (RFC 6749 §4.1.2)");
+        }
+        Ok(())
+    }
+}
+
+/// An issuer is an https (or, for development, http) URL with no query or
+/// fragment (RFC 8414 §2); a trailing slash is dropped so endpoint URLs
+/// join cleanly.
+fn validate_issuer(issuer: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(issuer).with_context(|| format!("issuer {issuer:?} is not a URL"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+        bail!("issuer {issuer:?} must be an https:// (or http:// for development) URL");
+    }
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || issuer.contains('?')
+        || issuer.contains('#')
+    {
+        bail!("issuer {issuer:?} must not have a query or fragment (RFC 8414 §2)");
+    }
+    Ok(issuer.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut all = vec!["oauth-server"];
+        all.extend(args);
+        Cli::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = Config::resolve(Cli {
+            bind: None,
+            database_url: None,
+            issuer: None,
+            config: None,
+            log_format: None,
+        })
+        .unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.database_url, "sqlite://oauth.db");
+        assert_eq!(c.issuer, "http://127.0.0.1:8000");
+        assert_eq!(c.lifetimes.access_token, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9000\"\nissuer = \"https://file.example/\"\n[lifetimes]\naccess_token = 60\n").unwrap();
+        let p = path.to_str().unwrap();
+        let c = Config::resolve(cli(&["--config", p, "--bind", "127.0.0.1:9100"])).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:9100");
+        assert_eq!(c.issuer, "https://file.example");
+        assert_eq!(c.lifetimes.access_token, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "unknown_key = 1\n").unwrap();
+        assert!(Config::resolve(cli(&["--config", path.to_str().unwrap()])).is_err());
+        std::fs::write(&path, "[lifetimes]\nauthorization_code = 3600\n").unwrap();
+        assert!(Config::resolve(cli(&["--config", path.to_str().unwrap()])).is_err());
+        for bad in [
+            "ftp://x",
+            "https://x.example/?q=1",
+            "https://x.example/#f",
+            "not a url",
+        ] {
+            assert!(Config::resolve(cli(&["--issuer", bad])).is_err(), "{bad}");
+        }
+    }
+}

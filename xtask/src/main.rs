@@ -1,0 +1,161 @@
+//! Developer tasks, run as `cargo xtask <task>`.
+//!
+//! - `ci`: everything CI checks: formatting, clippy with warnings denied,
+//!   the dependency-direction rule, and the whole test suite on SQLite and
+//!   PostgreSQL (`TEST_DATABASE_URL` must name a server; `--sqlite-only`
+//!   runs without one).
+//! - `deps`: only the dependency-direction rule.
+
+#![expect(
+    clippy::print_stdout,
+    reason = "a developer tool: printing progress is its job"
+)]
+
+use std::process::{Command, ExitCode};
+
+/// Crates that must not appear under a package's normal dependencies:
+/// the domain stays free of web, database and template crates.
+const RULES: &[Rule] = &[Rule {
+    package: "oauth-core",
+    features: None,
+    forbidden: &[
+        "actix",
+        "axum",
+        "hyper",
+        "tokio",
+        "reqwest",
+        "diesel",
+        "r2d2",
+        "libsqlite3-sys",
+        "pq-sys",
+        "sqlx",
+        "tera",
+        "askama",
+        "handlebars",
+    ],
+}];
+
+struct Rule {
+    package: &'static str,
+    features: Option<&'static str>,
+    forbidden: &'static [&'static str],
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(args[1..].iter().any(|a| a == "--sqlite-only")),
+        Some("deps") => check_dependency_direction(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n\
+                 tasks:\n  \
+                 ci [--sqlite-only]  fmt, clippy, dependency rules, tests on SQLite and PostgreSQL\n  \
+                 deps                the dependency-direction rule alone"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ci(sqlite_only: bool) -> Result<(), String> {
+    let pg = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if pg.is_none() && !sqlite_only {
+        return Err(
+            "TEST_DATABASE_URL is not set; point it at a PostgreSQL server \
+                    (e.g. postgres://postgres@127.0.0.1:5432/postgres) or pass --sqlite-only"
+                .into(),
+        );
+    }
+    run("cargo", &["fmt", "--all", "--", "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    check_dependency_direction()?;
+    run("cargo", &["test", "--workspace"])?;
+    Ok(())
+}
+
+fn check_dependency_direction() -> Result<(), String> {
+    for rule in RULES {
+        let mut args = vec![
+            "tree",
+            "-p",
+            rule.package,
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ];
+        if let Some(features) = rule.features {
+            args.extend(["--no-default-features", "--features", features]);
+        }
+        let output = Command::new("cargo")
+            .args(&args)
+            .output()
+            .map_err(|e| format!("cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        let found: Vec<&str> = tree
+            .lines()
+            .filter(|line| {
+                let name = line.split_whitespace().next().unwrap_or("");
+                rule.forbidden.iter().any(|f| {
+                    name == *f
+                        || name.starts_with(&format!("{f}-"))
+                        || name.starts_with(&format!("{f}_"))
+                })
+            })
+            .collect();
+        if !found.is_empty() {
+            return Err(format!(
+                "{} must not depend on web, database or template crates, but pulls in: {}",
+                rule.package,
+                found.join(", ")
+            ));
+        }
+        println!(
+            "dependency rule ok: {} pulls none of {}",
+            rule.package,
+            rule.forbidden.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    println!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
