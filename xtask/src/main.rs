@@ -89,8 +89,55 @@ fn ci(sqlite_only: bool) -> Result<(), String> {
         ],
     )?;
     check_dependency_direction()?;
-    run("cargo", &["test", "--workspace"])?;
-    Ok(())
+    test_and_count(&["test", "--workspace"])
+}
+
+/// Runs `cargo ARGS`, passing its output through, and ends with one line
+/// totalling every test binary's "test result:" line, so the last line of
+/// a run says how many tests ran in all, not how many doctests did.
+fn test_and_count(args: &[&str]) -> Result<(), String> {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    println!("$ cargo {}", args.join(" "));
+    let mut child = Command::new("cargo")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cargo: {e}"))?;
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    let stdout = child.stdout.take().ok_or("cargo test: no stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            passed += count(rest, "passed");
+            failed += count(rest, "failed");
+            ignored += count(rest, "ignored");
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
+    println!("{passed} passed, {failed} failed, {ignored} skipped");
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// The number before `word` in "ok. 12 passed; 0 failed; ...".
+fn count(summary: &str, word: &str) -> u64 {
+    summary
+        .split(';')
+        .find_map(|part| {
+            let mut it = part.split_whitespace().rev();
+            (it.next() == Some(word))
+                .then(|| it.next())
+                .flatten()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
 }
 
 fn check_dependency_direction() -> Result<(), String> {
