@@ -229,5 +229,21 @@ impl Role {
     }
 }
 
+string_newtype! {
+    /// A profile picture's URL: absolute `http(s)`, at most 2000 characters.
+    Picture
+}
+
+impl Picture {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let ok = s.len() <= 2000
+            && url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(InvalidValue::new("picture", "must be an absolute http(s) URL"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests;

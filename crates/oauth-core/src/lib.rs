@@ -9,22 +9,28 @@
 //! Architecture Invariant: this crate depends on no web, database or
 //! template crate (`cargo xtask ci` checks it).
 
+pub mod authorize;
+pub mod bearer;
+pub mod claims;
 pub mod client;
+pub mod client_auth;
 pub mod error;
 pub mod ids;
+pub mod params;
 pub mod password;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
 pub mod secret;
 pub mod time;
+pub mod token;
 pub mod user;
 
 pub use client::{
     AccessTokenFormat, Client, ClientMetadata, GrantType, ResponseType, TokenEndpointAuthMethod,
 };
 pub use error::InvalidValue;
-pub use ids::{ClientId, Email, FullName, Role, UserId, Username};
+pub use ids::{ClientId, Email, FullName, Picture, Role, UserId, Username};
 pub use password::{Password, PasswordHash};
 pub use pkce::{CodeChallenge, CodeChallengeMethod, CodeVerifier};
 pub use redirect_uri::RedirectUri;

@@ -1,7 +1,7 @@
 //! Queries on `users`.
 
 use diesel::prelude::*;
-use oauth_core::{Email, FullName, PasswordHash, Role, Timestamp, User, UserId, Username};
+use oauth_core::{Email, FullName, PasswordHash, Picture, Role, Timestamp, User, UserId, Username};
 
 use crate::codec::{decode, decode_list, encode_list};
 use crate::error::StoreError;
@@ -16,7 +16,9 @@ struct UserRow {
     id: String,
     username: String,
     email: Option<String>,
+    email_verified: bool,
     full_name: Option<String>,
+    picture: Option<String>,
     password_hash: String,
     roles: String,
     enabled: bool,
@@ -30,7 +32,9 @@ impl UserRow {
             id: u.id.as_str().to_owned(),
             username: u.username.as_str().to_owned(),
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            email_verified: u.email_verified,
             full_name: u.full_name.as_ref().map(|n| n.as_str().to_owned()),
+            picture: u.picture.as_ref().map(|p| p.as_str().to_owned()),
             password_hash: u.password_hash.as_str().to_owned(),
             roles: encode_list(&u.roles),
             enabled: u.enabled,
@@ -48,6 +52,12 @@ impl UserRow {
                 .email
                 .as_deref()
                 .map(|e| decode(T, "email", e, Email::parse))
+                .transpose()?,
+            email_verified: self.email_verified,
+            picture: self
+                .picture
+                .as_deref()
+                .map(|p| decode(T, "picture", p, Picture::parse))
                 .transpose()?,
             full_name: self
                 .full_name

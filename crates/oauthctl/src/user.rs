@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, anyhow};
 use clap::Subcommand;
-use oauth_core::{Email, FullName, PasswordHash, Role, User, UserId, Username};
+use oauth_core::{Email, FullName, PasswordHash, Picture, Role, User, UserId, Username};
 use oauth_store::users;
 use serde::Serialize;
 
@@ -23,8 +23,16 @@ Examples:
         username: String,
         #[arg(long)]
         email: Option<String>,
+        /// Mark the email as verified (the OIDC email_verified claim).
+        /// Relying parties may link accounts by a verified email: set it
+        /// only when you know the address belongs to the user.
+        #[arg(long, requires = "email")]
+        email_verified: bool,
         #[arg(long)]
         full_name: Option<String>,
+        /// URL of a profile picture (the OIDC picture claim).
+        #[arg(long, value_name = "URL")]
+        picture: Option<String>,
         /// A role the user holds (repeat for several). Clients may require
         /// one of their allowed roles.
         #[arg(long = "role", value_name = "ROLE")]
@@ -65,7 +73,9 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add {
             username,
             email,
+            email_verified,
             full_name,
+            picture,
             roles,
             password_stdin,
         } => {
@@ -74,6 +84,7 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> anyhow::Result<()> {
             let username = Username::parse(&username)?;
             let email = email.as_deref().map(Email::parse).transpose()?;
             let full_name = full_name.as_deref().map(FullName::parse).transpose()?;
+            let picture = picture.as_deref().map(Picture::parse).transpose()?;
             let roles = roles
                 .iter()
                 .map(|r| Role::parse(r))
@@ -88,7 +99,9 @@ pub(crate) fn run(ctx: &mut Context, cmd: UserCommand) -> anyhow::Result<()> {
                 id: UserId::generate(&mut ctx.rng()),
                 username,
                 email,
+                email_verified,
                 full_name,
+                picture,
                 roles,
                 enabled: true,
                 password_hash: PasswordHash::hash(&password, &mut ctx.rng()),
@@ -187,7 +200,9 @@ struct UserView<'a> {
     id: &'a str,
     username: &'a str,
     email: Option<&'a str>,
+    email_verified: bool,
     full_name: Option<&'a str>,
+    picture: Option<&'a str>,
     roles: Vec<&'a str>,
     enabled: bool,
     created_at: String,
@@ -200,7 +215,9 @@ impl<'a> From<&'a User> for UserView<'a> {
             id: u.id.as_str(),
             username: u.username.as_str(),
             email: u.email.as_ref().map(Email::as_str),
+            email_verified: u.email_verified,
             full_name: u.full_name.as_ref().map(FullName::as_str),
+            picture: u.picture.as_ref().map(Picture::as_str),
             roles: u.roles.iter().map(Role::as_str).collect(),
             enabled: u.enabled,
             created_at: output::time(u.created_at),

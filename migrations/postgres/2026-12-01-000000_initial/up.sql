@@ -7,7 +7,10 @@ CREATE TABLE users (
     id            TEXT PRIMARY KEY NOT NULL,
     username      TEXT NOT NULL,
     email         TEXT,
+    -- Whether an administrator vouched for the email; OIDC email_verified.
+    email_verified BOOLEAN NOT NULL DEFAULT FALSE,
     full_name     TEXT,
+    picture       TEXT,
     password_hash TEXT NOT NULL,
     roles         TEXT NOT NULL DEFAULT '[]',
     enabled       BOOLEAN NOT NULL DEFAULT TRUE,
@@ -64,7 +67,11 @@ CREATE TABLE authorization_codes (
     code_hash             TEXT PRIMARY KEY NOT NULL,
     client_id             TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
     user_id               TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- Where the code was sent, exactly as written, and whether the request
+    -- named it (if it did, the token request must repeat it: RFC 6749
+    -- §4.1.3) or the client's default was used.
     redirect_uri          TEXT NOT NULL,
+    redirect_uri_given    BOOLEAN NOT NULL,
     scopes                TEXT NOT NULL,
     nonce                 TEXT,
     code_challenge        TEXT,

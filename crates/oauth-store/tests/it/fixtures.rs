@@ -19,6 +19,8 @@ pub(crate) fn user(rng: &mut StdRng, username: &str) -> User {
         id: UserId::generate(rng),
         username: Username::parse(username).unwrap(),
         email: Some(oauth_core::Email::parse(&format!("{username}@example.com")).unwrap()),
+        email_verified: true,
+        picture: Some(oauth_core::Picture::parse("https://example.com/ada.png").unwrap()),
         full_name: Some(oauth_core::FullName::parse("Ada Lovelace").unwrap()),
         roles: vec![Role::parse("Projects User").unwrap()],
         enabled: true,

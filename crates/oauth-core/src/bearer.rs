@@ -1,0 +1,124 @@
+//! Bearer tokens at a protected resource (RFC 6750): reading the
+//! `Authorization` header and writing the `WWW-Authenticate` challenge.
+
+use std::fmt::Write as _;
+
+use crate::error::BearerErrorCode;
+
+/// What an `Authorization` header held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerHeader<'a> {
+    /// `Bearer <b64token>`.
+    Token(&'a str),
+    /// Some other scheme: not a bearer credential.
+    OtherScheme,
+    /// `Bearer` with nothing, or something that is not a b64token, after it.
+    Malformed,
+}
+
+/// Reads an `Authorization` header value. The scheme name is compared
+/// without regard to case (RFC 7235 §2.1); the token must match RFC 6750
+/// §2.1's `b64token` syntax.
+pub fn parse_authorization(value: &str) -> BearerHeader<'_> {
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return BearerHeader::OtherScheme;
+    }
+    let token = rest.trim_start_matches(' ');
+    if is_b64token(token) { BearerHeader::Token(token) } else { BearerHeader::Malformed }
+}
+
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+pub fn is_b64token(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+/// A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Challenge {
+    pub realm: String,
+    pub error: Option<BearerErrorCode>,
+    pub error_description: Option<String>,
+    /// For `insufficient_scope`: the scopes the resource needs.
+    pub scope: Option<String>,
+    /// RFC 9728 §5.1: where the resource's metadata lives.
+    pub resource_metadata: Option<String>,
+}
+
+impl Challenge {
+    /// The header value. Attribute values are quoted strings; characters
+    /// RFC 6750 §3 does not allow in them (`"`, `\`, controls) are dropped.
+    pub fn to_header_value(&self) -> String {
+        let mut out = format!("Bearer realm=\"{}\"", clean(&self.realm));
+        if let Some(error) = self.error {
+            let _ = write!(out, ", error=\"{error}\"");
+        }
+        if let Some(d) = &self.error_description {
+            let _ = write!(out, ", error_description=\"{}\"", clean(d));
+        }
+        if let Some(s) = &self.scope {
+            let _ = write!(out, ", scope=\"{}\"", clean(s));
+        }
+        if let Some(m) = &self.resource_metadata {
+            let _ = write!(out, ", resource_metadata=\"{}\"", clean(m));
+        }
+        out
+    }
+}
+
+fn clean(s: &str) -> String {
+    s.chars().filter(|c| matches!(c, '\x20' | '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        assert_eq!(parse_authorization("Bearer abc"), BearerHeader::Token("abc"));
+        assert_eq!(parse_authorization("bearer abc=="), BearerHeader::Token("abc=="));
+        assert_eq!(parse_authorization("BEARER a.b-c_d~e+f/g"), BearerHeader::Token("a.b-c_d~e+f/g"));
+        assert_eq!(parse_authorization("Basic abc"), BearerHeader::OtherScheme);
+        assert_eq!(parse_authorization("Bearerabc"), BearerHeader::OtherScheme);
+    }
+
+    #[test]
+    fn tokens_must_be_b64token() {
+        for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b", "Bearer =abc", "Bearer a=b", "Bearer ä"] {
+            assert_eq!(parse_authorization(bad), BearerHeader::Malformed, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn challenges_render_per_rfc_6750() {
+        let c = Challenge { realm: "https://auth.example".into(), ..Challenge::default() };
+        assert_eq!(c.to_header_value(), "Bearer realm=\"https://auth.example\"");
+        let c = Challenge {
+            realm: "r".into(),
+            error: Some(BearerErrorCode::InsufficientScope),
+            error_description: Some("needs \"project\"\n".into()),
+            scope: Some("project".into()),
+            resource_metadata: None,
+        };
+        assert_eq!(
+            c.to_header_value(),
+            "Bearer realm=\"r\", error=\"insufficient_scope\", error_description=\"needs project\", scope=\"project\""
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,60}") {
+            if let BearerHeader::Token(t) = parse_authorization(&s) {
+                prop_assert!(is_b64token(t));
+            }
+        }
+    }
+}
