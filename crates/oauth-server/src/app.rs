@@ -1,30 +1,93 @@
-//! Routes.
+//! The routes, and the app that serves them.
 
-use actix_web::{HttpResponse, web};
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, web};
 
+use crate::handlers::{authorize, consent, health, login, revoke, token, userinfo};
 use crate::state::AppState;
 
-/// Registers every route on an actix `App`.
-pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+/// Frappe's paths for the same endpoints (`/api/method/…`), from the seed.
+pub mod frappe {
+    pub const AUTHORIZE: &str = "/api/method/frappe.integrations.oauth2.authorize";
+    pub const TOKEN: &str = "/api/method/frappe.integrations.oauth2.get_token";
+    pub const REVOKE: &str = "/api/method/frappe.integrations.oauth2.revoke_token";
+    pub const USERINFO: &str = "/api/method/frappe.integrations.oauth2.openid_profile";
+}
+
+/// The whole application: routes, sessions and headers.
+pub fn app(
+    state: web::Data<AppState>,
+    session_key: Key,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let secure = state.config.issuer.starts_with("https://");
+    // `__Host-` makes the browser refuse the cookie unless it is Secure,
+    // host-only and for path `/`, so no subdomain can plant one.
+    let cookie_name = if secure { "__Host-oauth_session" } else { "oauth_session" };
+    let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key)
+        .cookie_name(cookie_name.to_owned())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_owned())
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(BrowserSession::default())
+        .build();
+    App::new()
+        .wrap(sessions)
+        .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("X-Frame-Options", "DENY")))
+        .configure(|cfg| routes(cfg, state))
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     cfg.app_data(state)
-        .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
-}
-
-/// Liveness: the process answers.
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
-}
-
-/// Readiness: the database answers too.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let db = state.db.clone();
-    let ready = web::block(move || db.ping().is_ok()).await.unwrap_or(false);
-    if ready {
-        HttpResponse::Ok().content_type("text/plain").body("ready")
-    } else {
-        HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body("database unavailable")
-    }
+        .app_data(web::FormConfig::default().limit(crate::handlers::MAX_FORM_BYTES))
+        .app_data(web::PayloadConfig::new(crate::handlers::MAX_FORM_BYTES))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/style.css", web::get().to(health::stylesheet))
+        .route("/", web::get().to(login::home))
+        .route("/login", web::get().to(login::page))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout))
+        .service(
+            web::resource(["/oauth/authorize", frappe::AUTHORIZE])
+                .route(web::get().to(authorize::get))
+                .route(web::post().to(authorize::post)),
+        )
+        .route("/oauth/authorize/decision", web::post().to(consent::decide))
+        .service(
+            web::resource(["/oauth/token", frappe::TOKEN])
+                .route(web::post().to(token::token))
+                .default_service(web::to(token::method_not_allowed)),
+        )
+        .service(
+            web::resource("/oauth/revoke")
+                .route(web::post().to(revoke::standard))
+                .default_service(web::to(token::method_not_allowed)),
+        )
+        .service(
+            web::resource(frappe::REVOKE)
+                .route(web::post().to(revoke::frappe))
+                .default_service(web::to(token::method_not_allowed)),
+        )
+        .service(
+            web::resource(["/oauth/userinfo", frappe::USERINFO])
+                .route(web::get().to(userinfo::get))
+                .route(web::post().to(userinfo::post)),
+        );
 }

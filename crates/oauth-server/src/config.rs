@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
+use oauth_core::authorize::ConsentMode;
 use serde::Deserialize;
 
 /// The OAuth 2.0 and OpenID Connect authorization server.
@@ -49,6 +50,12 @@ pub struct Cli {
     /// Log lines for people (human) or for collectors (json).
     #[arg(long, env = "OAUTH_LOG_FORMAT", value_name = "FORMAT", value_parser = ["human", "json"])]
     pub log_format: Option<String>,
+    /// The server's secret (32 characters or more), from which the session
+    /// cookie keys are derived. Every instance behind one load balancer
+    /// needs the same one. Without it, a key file is created beside the
+    /// SQLite database.
+    #[arg(long, env = "OAUTH_SECRET_KEY", value_name = "SECRET", hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 /// The settings a TOML file may hold.
@@ -59,6 +66,9 @@ struct FileConfig {
     database_url: Option<String>,
     issuer: Option<String>,
     log_format: Option<LogFormat>,
+    consent_mode: Option<ConsentMode>,
+    templates_dir: Option<PathBuf>,
+    secret_key_file: Option<PathBuf>,
     #[serde(default)]
     lifetimes: FileLifetimes,
 }
@@ -69,6 +79,7 @@ struct FileLifetimes {
     authorization_code: Option<u64>,
     access_token: Option<u64>,
     refresh_token: Option<u64>,
+    session: Option<u64>,
 }
 
 /// How log lines are written.
@@ -89,6 +100,8 @@ pub struct Lifetimes {
     /// Absolute: refresh tokens rotate, but the grant ends this long after
     /// the user authorized.
     pub refresh_token: Duration,
+    /// How long a login lasts before the user must log in again.
+    pub session: Duration,
 }
 
 impl Default for Lifetimes {
@@ -97,6 +110,7 @@ impl Default for Lifetimes {
             authorization_code: Duration::from_secs(600),
             access_token: Duration::from_secs(3600),
             refresh_token: Duration::from_secs(30 * 24 * 3600),
+            session: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -110,6 +124,32 @@ pub struct Config {
     pub issuer: String,
     pub log_format: LogFormat,
     pub lifetimes: Lifetimes,
+    /// `force`: ask for consent every time (Frappe's default); `auto`:
+    /// remember approvals per client and ask again only for new scopes.
+    pub consent_mode: ConsentMode,
+    /// A directory whose templates (same file names) replace the built-in
+    /// ones, for branding.
+    pub templates_dir: Option<PathBuf>,
+    /// Where the server secret comes from.
+    pub secret: SecretSource,
+}
+
+/// Where the server secret comes from.
+#[derive(Clone)]
+pub enum SecretSource {
+    /// `OAUTH_SECRET_KEY` / `--secret-key`.
+    Given(String),
+    /// A file holding it, created on first start if missing.
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Given(_) => f.write_str("Given([redacted])"),
+            Self::File(path) => write!(f, "File({})", path.display()),
+        }
+    }
 }
 
 impl Config {
@@ -147,16 +187,32 @@ impl Config {
             ),
             access_token: secs(file.lifetimes.access_token, defaults.access_token),
             refresh_token: secs(file.lifetimes.refresh_token, defaults.refresh_token),
+            session: secs(file.lifetimes.session, defaults.session),
+        };
+        let database_url = cli
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| "sqlite://oauth.db".to_owned());
+        let secret = match (cli.secret_key, file.secret_key_file) {
+            (Some(key), _) => SecretSource::Given(key),
+            (None, Some(path)) => SecretSource::File(path),
+            (None, None) => match database_url.strip_prefix("sqlite://") {
+                Some(db) => SecretSource::File(PathBuf::from(format!("{db}.secret"))),
+                None => bail!(
+                    "set OAUTH_SECRET_KEY (or secret_key_file in the config file): with PostgreSQL, \
+                     every instance must share the same secret"
+                ),
+            },
         };
         let config = Self {
             bind,
-            database_url: cli
-                .database_url
-                .or(file.database_url)
-                .unwrap_or_else(|| "sqlite://oauth.db".to_owned()),
+            database_url,
             issuer: validate_issuer(&issuer)?,
             log_format,
             lifetimes,
+            consent_mode: file.consent_mode.unwrap_or(ConsentMode::Force),
+            templates_dir: file.templates_dir,
+            secret,
         };
         config.check()?;
         Ok(config)
@@ -168,6 +224,7 @@ impl Config {
             ("authorization_code", l.authorization_code),
             ("access_token", l.access_token),
             ("refresh_token", l.refresh_token),
+            ("session", l.session),
         ] {
             if d.is_zero() {
                 bail!("lifetimes.{name} must be at least one second");
@@ -216,6 +273,7 @@ mod tests {
             issuer: None,
             config: None,
             log_format: None,
+            secret_key: None,
         })
         .unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:8000");

@@ -1,39 +1,60 @@
 //! The authorization server: configuration, routes and the process around
 //! them. The binary (`main.rs`) only parses the command line and calls
-//! [`run`]; tests build the same app in-process with [`app::configure`].
+//! [`run`]; tests build the same app with [`app::app`].
+//!
+//! Where things live: `handlers/` has one module per endpoint; `grants/`
+//! has the token endpoint's grants; `errors.rs` is the one place errors
+//! become HTTP; `session.rs` the login session and CSRF; `templates.rs` the
+//! pages.
 
 pub mod app;
 pub mod config;
+pub mod errors;
+pub mod grants;
+pub mod handlers;
+pub mod secret_key;
+pub mod session;
 pub mod state;
 pub mod telemetry;
+pub mod templates;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use oauth_store::{Db, PoolOptions};
 
 use crate::config::Config;
+use crate::secret_key::ServerSecret;
 use crate::state::AppState;
+use crate::templates::Templates;
 
-/// Opens the database (applying migrations), then serves until SIGINT or
-/// SIGTERM, finishing requests in flight before it exits.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// Everything the server needs before it can serve: the database (opened
+/// and migrated), the templates and the session key.
+pub async fn prepare(config: Config) -> anyhow::Result<(web::Data<AppState>, actix_web::cookie::Key)> {
     let url = config.database_url.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&url, &PoolOptions::default()))
         .await
         .context("opening the database")??;
-    let state = web::Data::new(AppState::new(config.clone(), db));
+    let secret = ServerSecret::load(&config.secret)?;
+    let templates = Templates::load(config.templates_dir.as_deref())?;
+    Ok((web::Data::new(AppState::new(config, db, templates)), secret.session_key()))
+}
+
+/// Serves until SIGINT or SIGTERM, finishing requests in flight before it
+/// exits.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let (state, key) = prepare(config).await?;
     let server = HttpServer::new({
         let state = state.clone();
-        move || App::new().configure(|cfg| app::configure(cfg, state.clone()))
+        move || app::app(state.clone(), key.clone())
     })
-    .bind(config.bind)
-    .with_context(|| format!("cannot listen on {}", config.bind))?
+    .bind(bind)
+    .with_context(|| format!("cannot listen on {bind}"))?
     .shutdown_timeout(30);
     tracing::info!(
-        issuer = %config.issuer,
+        issuer = %state.config.issuer,
         database = %state.db.url(),
-        "oauth-server listening on http://{}",
-        config.bind,
+        "oauth-server listening on http://{bind}",
     );
     server.run().await.context("serving")?;
     tracing::info!("oauth-server stopped");

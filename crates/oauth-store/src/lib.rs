@@ -7,11 +7,15 @@
 //! Everything here blocks; async callers run it on a blocking thread.
 
 pub mod clients;
+pub mod codes;
+pub mod consents;
+pub mod grants;
 mod codec;
 mod error;
 pub mod migrations;
 mod pool;
 pub mod schema;
+pub mod tokens;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod users;

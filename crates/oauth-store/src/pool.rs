@@ -262,18 +262,17 @@ pub fn write_transaction<T, E>(
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
-    E: From<diesel::result::Error>,
+    E: From<StoreError>,
 {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-        }
-        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+    let begin = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+    };
+    begin.map_err(|e| E::from(StoreError::from(e)))?;
     type Manager = <DbConnection as diesel::Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn)?;
+            Manager::commit_transaction(conn).map_err(|e| E::from(StoreError::from(e)))?;
             Ok(value)
         }
         Err(e) => {

@@ -1,0 +1,262 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1.1; OpenID Connect Core
+//! §3.1.2), on `GET`/`POST /oauth/authorize` and Frappe's
+//! `frappe.integrations.oauth2.authorize`.
+//!
+//! The flow: validate the request (errors before the redirect URI is
+//! trusted show a page; later ones redirect), make sure the user is logged
+//! in (or send them to the login page and back with the request byte for
+//! byte), check the client's allowed roles, then either show the consent
+//! dialog or issue a code at once.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use oauth_core::authorize::{self, AuthorizeError, AuthorizeRequest, Authentication, RedirectError, append_query};
+use oauth_core::claims::describe_scope;
+use oauth_core::error::AuthorizeErrorCode as Code;
+use oauth_core::params::Params;
+use oauth_core::token::AuthorizationCode;
+use oauth_core::{Client, ResponseType, Token, User};
+use oauth_store::{clients, codes, consents, users};
+
+use super::{MAX_FORM_BYTES, is_form};
+use crate::errors::{Internal, error_page, html, see_other};
+use crate::session::{self, Login};
+use crate::state::AppState;
+use crate::templates::{ConsentPage, ScopeView};
+
+/// `GET`: the parameters are the query string.
+pub async fn get(req: HttpRequest, state: web::Data<AppState>, session: Session) -> Result<HttpResponse, Internal> {
+    let raw = req.query_string().to_owned();
+    handle(&req, &state, &session, raw).await
+}
+
+/// `POST`: the parameters are the form body (OIDC Core §3.1.2.1).
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
+    if !is_form(&req) || body.len() > MAX_FORM_BYTES {
+        return bad_page(&state, "The request must be a form post of at most 64 KiB.");
+    }
+    let Ok(raw) = String::from_utf8(body.to_vec()) else {
+        return bad_page(&state, "The request is not valid UTF-8.");
+    };
+    handle(&req, &state, &session, raw).await
+}
+
+async fn handle(req: &HttpRequest, state: &AppState, session: &Session, raw: String) -> Result<HttpResponse, Internal> {
+    match load_and_validate(state, &raw).await? {
+        Validated::Request(client, request) => respond(req, state, session, &raw, &client, *request).await,
+        Validated::Answer(response) => Ok(response),
+    }
+}
+
+/// A request checked against its client, or the answer to a bad one.
+pub(crate) enum Validated {
+    Request(Client, Box<AuthorizeRequest>),
+    Answer(HttpResponse),
+}
+
+/// Finds the client the request names and validates the request against
+/// it. Errors before the redirect URI is trusted become a 400 page; later
+/// ones a redirect to the client.
+pub(crate) async fn load_and_validate(state: &AppState, raw: &str) -> Result<Validated, Internal> {
+    let params = Params::parse(raw);
+    let client_id = match authorize::requested_client_id(&params) {
+        Ok(id) => id,
+        Err(e) => return Ok(Validated::Answer(error_answer(state, e)?)),
+    };
+    let lookup = client_id.clone();
+    let Some(client) = state.db(move |conn| clients::find(conn, &lookup)).await? else {
+        let page = error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "Unknown application",
+            "No application is registered with this client_id.",
+            Some(Code::InvalidRequest.as_str()),
+        )?;
+        return Ok(Validated::Answer(page));
+    };
+    match authorize::validate(&params, &client) {
+        Ok(request) => Ok(Validated::Request(client, Box::new(request))),
+        Err(e) => Ok(Validated::Answer(error_answer(state, e)?)),
+    }
+}
+
+fn error_answer(state: &AppState, e: AuthorizeError) -> Result<HttpResponse, Internal> {
+    match e {
+        AuthorizeError::Page { code, description } => error_page(
+            &state.templates,
+            StatusCode::BAD_REQUEST,
+            "Invalid authorization request",
+            &description,
+            Some(code.as_str()),
+        ),
+        AuthorizeError::Redirect(e) => Ok(see_other(&e.location(&state.config.issuer))),
+    }
+}
+
+async fn respond(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    raw: &str,
+    client: &Client,
+    request: AuthorizeRequest,
+) -> Result<HttpResponse, Internal> {
+    let now = state.now();
+    let login = session::login(session, now, state.config.lifetimes.session.as_secs());
+    let fresh = session::take_fresh_login(session, raw);
+    let login = match (authorize::authentication(&request, login.as_ref().map(|l| l.auth_time), fresh, now), login) {
+        (Authentication::Proceed, Some(login)) => login,
+        (Authentication::LoginRequired, _) => {
+            return Ok(redirect_error(state, &request, Code::LoginRequired, "the user must log in"));
+        }
+        _ => return Ok(to_login(req, raw)),
+    };
+    let id = login.user_id.clone();
+    let user = match state.db(move |conn| users::find_by_id(conn, &id)).await? {
+        Some(user) if user.enabled => user,
+        _ => {
+            // Deleted or disabled since logging in: the session is void.
+            session::logout(session);
+            if request.prompt.none {
+                return Ok(redirect_error(state, &request, Code::LoginRequired, "the user must log in"));
+            }
+            return Ok(to_login(req, raw));
+        }
+    };
+    if !client.admits_roles(&user.roles) {
+        return Ok(redirect_error(
+            state,
+            &request,
+            Code::AccessDenied,
+            "the user does not hold a role this application requires",
+        ));
+    }
+    let remembered = match state.config.consent_mode {
+        authorize::ConsentMode::Auto => {
+            let (u, c) = (user.id.clone(), client.id.clone());
+            state.db(move |conn| consents::find(conn, &u, &c)).await?
+        }
+        authorize::ConsentMode::Force => None,
+    };
+    if authorize::needs_consent(state.config.consent_mode, client, &request, remembered.as_ref()) {
+        if request.prompt.none {
+            return Ok(redirect_error(state, &request, Code::ConsentRequired, "the user must approve this application"));
+        }
+        return consent_page(state, session, client, &user, &request, raw);
+    }
+    grant(state, &request, &user, &login).await
+}
+
+/// Issues the authorization code and sends the user back to the client
+/// with it (RFC 6749 §4.1.2), `state`, and the issuer (RFC 9207).
+pub(crate) async fn grant(
+    state: &AppState,
+    request: &AuthorizeRequest,
+    user: &User,
+    login: &Login,
+) -> Result<HttpResponse, Internal> {
+    if request.response_type != ResponseType::Code {
+        return Ok(redirect_error(
+            state,
+            request,
+            Code::UnsupportedResponseType,
+            "only response_type=code is served",
+        ));
+    }
+    let now = state.now();
+    let code = Token::generate(&mut rand::rng());
+    let record = AuthorizationCode {
+        client_id: request.client_id.clone(),
+        user_id: user.id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
+        scopes: request.scopes.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time: login.auth_time,
+        created_at: now,
+        expires_at: now.plus(state.config.lifetimes.authorization_code),
+        redeemed_at: None,
+        grant_id: None,
+    };
+    let digest = code.digest();
+    state.db(move |conn| codes::insert(conn, &digest, &record)).await?;
+    let mut params = vec![("code", code.expose_secret())];
+    if let Some(s) = &request.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", &state.config.issuer));
+    Ok(see_other(&append_query(&request.redirect_uri, &params)))
+}
+
+/// An error delivered to the client's redirect URI.
+pub(crate) fn redirect_error(state: &AppState, request: &AuthorizeRequest, code: Code, description: &str) -> HttpResponse {
+    let e = RedirectError {
+        redirect_uri: request.redirect_uri.clone(),
+        code,
+        description: description.to_owned(),
+        state: request.state.clone(),
+    };
+    see_other(&e.location(&state.config.issuer))
+}
+
+/// To the login page, which sends the user back to this very request.
+fn to_login(req: &HttpRequest, raw: &str) -> HttpResponse {
+    let next = format!("{}?{raw}", req.path());
+    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    see_other(&format!("/login?next={encoded}"))
+}
+
+fn consent_page(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    user: &User,
+    request: &AuthorizeRequest,
+    raw: &str,
+) -> Result<HttpResponse, Internal> {
+    let consent_token = session::begin_consent(session, raw, &user.id)?;
+    let csrf = session::csrf_token(session)?;
+    let scopes = request
+        .scopes
+        .iter()
+        .map(|s| ScopeView { name: s.as_str().to_owned(), description: describe_scope(s.as_str()) })
+        .collect();
+    let host = redirect_host(&request.redirect_uri);
+    let m = &client.metadata;
+    let page = ConsentPage {
+        client_name: &m.name,
+        client_uri: m.client_uri.as_deref(),
+        logo_uri: m.logo_uri.as_deref(),
+        user_name: user.full_name.as_ref().map_or(user.username.as_str(), |n| n.as_str()),
+        redirect_host: &host,
+        scopes,
+        csrf_token: &csrf,
+        consent_token: &consent_token,
+        request: raw,
+    };
+    Ok(html(StatusCode::OK, state.templates.render("consent.html", &page)?))
+}
+
+/// What the consent page names as the destination: `host[:port]` for web
+/// URIs, the scheme for an app's private-use scheme.
+fn redirect_host(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            (None, _) => format!("the {} app", u.scheme()),
+        },
+        Err(_) => uri.to_owned(),
+    }
+}
+
+fn bad_page(state: &AppState, message: &str) -> Result<HttpResponse, Internal> {
+    error_page(&state.templates, StatusCode::BAD_REQUEST, "Invalid authorization request", message, Some("invalid_request"))
+}

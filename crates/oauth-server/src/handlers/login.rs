@@ -1,0 +1,168 @@
+//! The login page, logout, and the signed-in landing page.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use oauth_core::{Password, PasswordHash};
+use oauth_store::users;
+use serde::Deserialize;
+
+use crate::errors::{Internal, error_page, html, see_other};
+use crate::session;
+use crate::state::AppState;
+use crate::templates::{HomePage, LoginPage};
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// The generic failure: it never says whether the username or the
+/// password was wrong.
+const INVALID: &str = "Invalid username or password.";
+
+/// `GET /login`.
+pub async fn page(state: web::Data<AppState>, session: Session, query: web::Query<LoginQuery>) -> Result<HttpResponse, Internal> {
+    let next = safe_next(query.next.as_deref());
+    render(&state, &session, next, None, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: Option<String>,
+    password: Option<String>,
+    csrf_token: Option<String>,
+    next: Option<String>,
+}
+
+/// Shows no field: forms carry passwords and one-time tokens.
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm").finish_non_exhaustive()
+    }
+}
+
+/// `POST /login`.
+pub async fn submit(state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, Internal> {
+    let form = form.into_inner();
+    if !session::check_csrf(&session, form.csrf_token.as_deref()) {
+        return forbidden(&state);
+    }
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let username = form.username.unwrap_or_default();
+    let password = Password::presented(form.password.unwrap_or_default());
+
+    let lookup = username.clone();
+    let user = if username.is_empty() {
+        None
+    } else {
+        state.db(move |conn| users::find_by_username(conn, &lookup)).await?
+    };
+    // Verify against a decoy hash when there is no such user, so a wrong
+    // username takes as long as a wrong password.
+    let hash = user.as_ref().map_or_else(|| PasswordHash::decoy().clone(), |u| u.password_hash.clone());
+    let verified = match password {
+        Ok(password) => state.hash(move || hash.verify(&password)).await?,
+        Err(_) => false,
+    };
+    let user = match user {
+        Some(user) if verified && user.enabled => user,
+        _ => {
+            tracing::info!(event = "login_failed", "login failed");
+            return render(&state, &session, &next, Some(INVALID), Some(&username), StatusCode::OK);
+        }
+    };
+    let now = state.now();
+    session::start_login(&session, &user.id, now)?;
+    if let Some((_, query)) = next.split_once('?') {
+        // The request the login was for counts as freshly authenticated.
+        session::mark_fresh_login(&session, query)?;
+    }
+    tracing::info!(event = "login", user = %user.id, "user logged in");
+    Ok(see_other(if next.is_empty() { "/" } else { &next }))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+/// Shows no field: forms carry passwords and one-time tokens.
+impl std::fmt::Debug for CsrfForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsrfForm").finish_non_exhaustive()
+    }
+}
+
+/// `POST /logout`.
+pub async fn logout(state: web::Data<AppState>, session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, Internal> {
+    if !session::check_csrf(&session, form.csrf_token.as_deref()) {
+        return forbidden(&state);
+    }
+    session::logout(&session);
+    Ok(see_other("/login"))
+}
+
+/// `GET /`: who is signed in, or the login page.
+pub async fn home(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, Internal> {
+    let Some(login) = session::login(&session, state.now(), state.config.lifetimes.session.as_secs()) else {
+        return Ok(see_other("/login"));
+    };
+    let id = login.user_id.clone();
+    let Some(user) = state.db(move |conn| users::find_by_id(conn, &id)).await?.filter(|u| u.enabled) else {
+        session::logout(&session);
+        return Ok(see_other("/login"));
+    };
+    let csrf = session::csrf_token(&session)?;
+    let name = user.full_name.as_ref().map_or(user.username.as_str(), |n| n.as_str());
+    let body = state.templates.render("home.html", &HomePage { user_name: name, csrf_token: &csrf })?;
+    Ok(html(StatusCode::OK, body))
+}
+
+fn render(
+    state: &AppState,
+    session: &Session,
+    next: &str,
+    error: Option<&str>,
+    username: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, Internal> {
+    let csrf = session::csrf_token(session)?;
+    let body = state.templates.render("login.html", &LoginPage { csrf_token: &csrf, next, error, username })?;
+    Ok(html(status, body))
+}
+
+/// A missing or wrong CSRF token: 403, and nothing changes.
+pub fn forbidden(state: &AppState) -> Result<HttpResponse, Internal> {
+    error_page(
+        &state.templates,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The form was sent without a valid security token, so nothing was done. Go back, reload the page and try again.",
+        None,
+    )
+}
+
+/// Where to go after logging in: a path on this server, never another
+/// origin (`//evil.example` and `/\evil.example` are other origins to a
+/// browser).
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => n,
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_origin() {
+        assert_eq!(safe_next(Some("/oauth/authorize?client_id=a")), "/oauth/authorize?client_id=a");
+        for bad in ["//evil.example/", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a\r\nSet-Cookie: x"] {
+            assert_eq!(safe_next(Some(bad)), "", "{bad}");
+        }
+        assert_eq!(safe_next(None), "");
+    }
+}

@@ -1,0 +1,163 @@
+//! Queries on `access_tokens` and `refresh_tokens`. Tokens are found by the
+//! digest of their value; each belongs to a grant, whose revocation ends
+//! it.
+
+use diesel::prelude::*;
+use oauth_core::token::RefreshToken;
+use oauth_core::{ClientId, ScopeSet, SecretDigest, Timestamp, UserId};
+
+use crate::codec::decode;
+use crate::error::StoreError;
+use crate::pool::DbConnection;
+use crate::schema::{access_tokens, grants, refresh_tokens};
+
+/// A token to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    pub digest: &'a SecretDigest,
+    pub grant_id: &'a str,
+    pub scopes: &'a ScopeSet,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// An access token, as a resource server needs to judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub grant_id: String,
+    pub client_id: ClientId,
+    pub user_id: Option<UserId>,
+    pub scopes: ScopeSet,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// The token or its grant was revoked.
+    pub revoked: bool,
+}
+
+impl AccessToken {
+    /// Usable now? (Not expired, not revoked. Whether its user is still
+    /// enabled is the caller's to check.)
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        !self.revoked && now < self.expires_at
+    }
+}
+
+pub fn insert_access(conn: &mut DbConnection, t: NewToken<'_>) -> Result<(), StoreError> {
+    diesel::insert_into(access_tokens::table)
+        .values((
+            access_tokens::token_hash.eq(t.digest.as_str()),
+            access_tokens::grant_id.eq(t.grant_id),
+            access_tokens::scopes.eq(t.scopes.to_string()),
+            access_tokens::created_at.eq(t.created_at.unix()),
+            access_tokens::expires_at.eq(t.expires_at.unix()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_refresh(conn: &mut DbConnection, t: NewToken<'_>) -> Result<(), StoreError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(t.digest.as_str()),
+            refresh_tokens::grant_id.eq(t.grant_id),
+            refresh_tokens::scopes.eq(t.scopes.to_string()),
+            refresh_tokens::created_at.eq(t.created_at.unix()),
+            refresh_tokens::expires_at.eq(t.expires_at.unix()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The access token with this digest, with its grant's state.
+pub fn find_access(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Option<AccessToken>, StoreError> {
+    let row: Option<((String, String, i64, i64, Option<i64>), (String, Option<String>, Option<i64>))> =
+        access_tokens::table
+            .inner_join(grants::table)
+            .filter(access_tokens::token_hash.eq(digest.as_str()))
+            .select((
+                (
+                    access_tokens::grant_id,
+                    access_tokens::scopes,
+                    access_tokens::created_at,
+                    access_tokens::expires_at,
+                    access_tokens::revoked_at,
+                ),
+                (grants::client_id, grants::user_id, grants::revoked_at),
+            ))
+            .first(conn)
+            .optional()?;
+    let Some(((grant_id, scopes, created_at, expires_at, revoked_at), (client_id, user_id, grant_revoked))) = row
+    else {
+        return Ok(None);
+    };
+    const T: &str = "access_tokens";
+    Ok(Some(AccessToken {
+        grant_id,
+        client_id: decode(T, "client_id", &client_id, ClientId::parse)?,
+        user_id: user_id.as_deref().map(|u| decode(T, "user_id", u, UserId::parse)).transpose()?,
+        scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
+        created_at: Timestamp::from_unix(created_at),
+        expires_at: Timestamp::from_unix(expires_at),
+        revoked: revoked_at.is_some() || grant_revoked.is_some(),
+    }))
+}
+
+/// The refresh token with this digest, with its grant's state.
+pub fn find_refresh(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Option<RefreshToken>, StoreError> {
+    let row: Option<((String, String, i64, Option<i64>, Option<i64>), (String, Option<String>, Option<i64>))> =
+        refresh_tokens::table
+            .inner_join(grants::table)
+            .filter(refresh_tokens::token_hash.eq(digest.as_str()))
+            .select((
+                (
+                    refresh_tokens::grant_id,
+                    refresh_tokens::scopes,
+                    refresh_tokens::expires_at,
+                    refresh_tokens::rotated_at,
+                    refresh_tokens::revoked_at,
+                ),
+                (grants::client_id, grants::user_id, grants::revoked_at),
+            ))
+            .first(conn)
+            .optional()?;
+    let Some(((grant_id, scopes, expires_at, rotated_at, revoked_at), (client_id, user_id, grant_revoked))) = row
+    else {
+        return Ok(None);
+    };
+    const T: &str = "refresh_tokens";
+    Ok(Some(RefreshToken {
+        grant_id,
+        client_id: decode(T, "client_id", &client_id, ClientId::parse)?,
+        user_id: user_id.as_deref().map(|u| decode(T, "user_id", u, UserId::parse)).transpose()?,
+        scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
+        expires_at: Timestamp::from_unix(expires_at),
+        rotated: rotated_at.is_some(),
+        revoked: revoked_at.is_some() || grant_revoked.is_some(),
+    }))
+}
+
+/// Marks a refresh token as exchanged, if it was not already. Of two
+/// requests racing with one token, exactly one sees `true`.
+pub fn rotate_refresh(conn: &mut DbConnection, digest: &SecretDigest, now: Timestamp) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        refresh_tokens::table
+            .find(digest.as_str())
+            .filter(refresh_tokens::rotated_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::rotated_at.eq(now.unix()))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Revokes one access token. Returns whether it was active until now.
+pub fn revoke_access(conn: &mut DbConnection, digest: &SecretDigest, now: Timestamp) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        access_tokens::table
+            .find(digest.as_str())
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(now.unix()))
+    .execute(conn)?;
+    Ok(n > 0)
+}
