@@ -1,0 +1,11 @@
+//! Integration tests of the server: a real server on a loopback port, over
+//! a fresh database per test, SQLite always and PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+mod authorize;
+mod browser;
+mod process;
+mod revoke;
+mod support;
+mod token;
+mod userinfo;
