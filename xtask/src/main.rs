@@ -5,6 +5,9 @@
 //!   PostgreSQL (`TEST_DATABASE_URL` must name a server; `--sqlite-only`
 //!   runs without one).
 //! - `deps`: only the dependency-direction rule.
+//! - `e2e`: the browser end-to-end test: the real server and `oauthctl`
+//!   binaries driven through login and consent by headless Chromium
+//!   (Debian's `chromium` and `chromium-driver`).
 
 #![expect(
     clippy::print_stdout,
@@ -46,12 +49,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(args[1..].iter().any(|a| a == "--sqlite-only")),
         Some("deps") => check_dependency_direction(),
+        Some("e2e") => e2e(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  ci [--sqlite-only]  fmt, clippy, dependency rules, tests on SQLite and PostgreSQL\n  \
-                 deps                the dependency-direction rule alone"
+                 deps                the dependency-direction rule alone\n  \
+                 e2e                 the browser end-to-end test in headless Chromium"
             );
             return ExitCode::from(2);
         }
@@ -89,19 +94,56 @@ fn ci(sqlite_only: bool) -> Result<(), String> {
         ],
     )?;
     check_dependency_direction()?;
-    test_and_count(&["test", "--workspace"])
+    test_and_count(&["test", "--workspace"], &[])
+}
+
+/// Where Debian's `chromium` and `chromium-driver` packages put them.
+const BROWSER_TOOLS: &[&str] = &["/usr/bin/chromium", "/usr/bin/chromedriver"];
+
+fn e2e() -> Result<(), String> {
+    let missing: Vec<&str> = BROWSER_TOOLS
+        .iter()
+        .copied()
+        .filter(|tool| !std::path::Path::new(tool).exists())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{} not found; install Debian's packages: \
+             apt-get install --no-install-recommends chromium chromium-driver",
+            missing.join(" and ")
+        ));
+    }
+    // The test runs the `oauthctl` binary, which Cargo builds for another
+    // package's tests only when asked.
+    run("cargo", &["build", "-p", "oauthctl"])?;
+    test_and_count(
+        &[
+            "test",
+            "-p",
+            "oauth-server",
+            "--test",
+            "it",
+            "browser",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ],
+        &[("OAUTH_E2E", "1")],
+    )
 }
 
 /// Runs `cargo ARGS`, passing its output through, and ends with one line
 /// totalling every test binary's "test result:" line, so the last line of
 /// a run says how many tests ran in all, not how many doctests did.
-fn test_and_count(args: &[&str]) -> Result<(), String> {
+/// `envs` are set for cargo and the tests it runs.
+fn test_and_count(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     use std::io::{BufRead as _, BufReader};
     use std::process::Stdio;
 
     println!("$ cargo {}", args.join(" "));
     let mut child = Command::new("cargo")
         .args(args)
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cargo: {e}"))?;
