@@ -4,6 +4,7 @@
 
 mod authorize;
 mod browser;
+mod examples;
 mod process;
 mod revoke;
 mod support;
