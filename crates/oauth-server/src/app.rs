@@ -6,7 +6,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, web};
 
 use crate::handlers::{authorize, consent, health, login, revoke, token, userinfo};
@@ -48,6 +48,7 @@ pub fn app(
         .build();
     App::new()
         .wrap(sessions)
+        .wrap(from_fn(log_request))
         .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("X-Frame-Options", "DENY")))
         .configure(|cfg| routes(cfg, state))
 }
@@ -90,4 +91,24 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
                 .route(web::get().to(userinfo::get))
                 .route(web::post().to(userinfo::post)),
         );
+}
+
+/// One log line per request: method, path, status and duration. Never the
+/// query string or any header: they can hold codes, tokens and secrets.
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let response = next.call(req).await?;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    Ok(response)
 }

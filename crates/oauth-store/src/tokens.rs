@@ -68,25 +68,35 @@ pub fn insert_refresh(conn: &mut DbConnection, t: NewToken<'_>) -> Result<(), St
     Ok(())
 }
 
+/// The grant columns every token lookup reads: client, user, revocation.
+type GrantState = (String, Option<String>, Option<i64>);
+type AccessRow = ((String, String, i64, i64, Option<i64>), GrantState);
+type RefreshRow = ((String, String, i64, Option<i64>, Option<i64>), GrantState);
+
 /// The access token with this digest, with its grant's state.
-pub fn find_access(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Option<AccessToken>, StoreError> {
-    let row: Option<((String, String, i64, i64, Option<i64>), (String, Option<String>, Option<i64>))> =
-        access_tokens::table
-            .inner_join(grants::table)
-            .filter(access_tokens::token_hash.eq(digest.as_str()))
-            .select((
-                (
-                    access_tokens::grant_id,
-                    access_tokens::scopes,
-                    access_tokens::created_at,
-                    access_tokens::expires_at,
-                    access_tokens::revoked_at,
-                ),
-                (grants::client_id, grants::user_id, grants::revoked_at),
-            ))
-            .first(conn)
-            .optional()?;
-    let Some(((grant_id, scopes, created_at, expires_at, revoked_at), (client_id, user_id, grant_revoked))) = row
+pub fn find_access(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+) -> Result<Option<AccessToken>, StoreError> {
+    let row: Option<AccessRow> = access_tokens::table
+        .inner_join(grants::table)
+        .filter(access_tokens::token_hash.eq(digest.as_str()))
+        .select((
+            (
+                access_tokens::grant_id,
+                access_tokens::scopes,
+                access_tokens::created_at,
+                access_tokens::expires_at,
+                access_tokens::revoked_at,
+            ),
+            (grants::client_id, grants::user_id, grants::revoked_at),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((
+        (grant_id, scopes, created_at, expires_at, revoked_at),
+        (client_id, user_id, grant_revoked),
+    )) = row
     else {
         return Ok(None);
     };
@@ -94,7 +104,10 @@ pub fn find_access(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Opt
     Ok(Some(AccessToken {
         grant_id,
         client_id: decode(T, "client_id", &client_id, ClientId::parse)?,
-        user_id: user_id.as_deref().map(|u| decode(T, "user_id", u, UserId::parse)).transpose()?,
+        user_id: user_id
+            .as_deref()
+            .map(|u| decode(T, "user_id", u, UserId::parse))
+            .transpose()?,
         scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
         created_at: Timestamp::from_unix(created_at),
         expires_at: Timestamp::from_unix(expires_at),
@@ -103,24 +116,29 @@ pub fn find_access(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Opt
 }
 
 /// The refresh token with this digest, with its grant's state.
-pub fn find_refresh(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Option<RefreshToken>, StoreError> {
-    let row: Option<((String, String, i64, Option<i64>, Option<i64>), (String, Option<String>, Option<i64>))> =
-        refresh_tokens::table
-            .inner_join(grants::table)
-            .filter(refresh_tokens::token_hash.eq(digest.as_str()))
-            .select((
-                (
-                    refresh_tokens::grant_id,
-                    refresh_tokens::scopes,
-                    refresh_tokens::expires_at,
-                    refresh_tokens::rotated_at,
-                    refresh_tokens::revoked_at,
-                ),
-                (grants::client_id, grants::user_id, grants::revoked_at),
-            ))
-            .first(conn)
-            .optional()?;
-    let Some(((grant_id, scopes, expires_at, rotated_at, revoked_at), (client_id, user_id, grant_revoked))) = row
+pub fn find_refresh(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+) -> Result<Option<RefreshToken>, StoreError> {
+    let row: Option<RefreshRow> = refresh_tokens::table
+        .inner_join(grants::table)
+        .filter(refresh_tokens::token_hash.eq(digest.as_str()))
+        .select((
+            (
+                refresh_tokens::grant_id,
+                refresh_tokens::scopes,
+                refresh_tokens::expires_at,
+                refresh_tokens::rotated_at,
+                refresh_tokens::revoked_at,
+            ),
+            (grants::client_id, grants::user_id, grants::revoked_at),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((
+        (grant_id, scopes, expires_at, rotated_at, revoked_at),
+        (client_id, user_id, grant_revoked),
+    )) = row
     else {
         return Ok(None);
     };
@@ -128,7 +146,10 @@ pub fn find_refresh(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Op
     Ok(Some(RefreshToken {
         grant_id,
         client_id: decode(T, "client_id", &client_id, ClientId::parse)?,
-        user_id: user_id.as_deref().map(|u| decode(T, "user_id", u, UserId::parse)).transpose()?,
+        user_id: user_id
+            .as_deref()
+            .map(|u| decode(T, "user_id", u, UserId::parse))
+            .transpose()?,
         scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
         expires_at: Timestamp::from_unix(expires_at),
         rotated: rotated_at.is_some(),
@@ -138,7 +159,11 @@ pub fn find_refresh(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Op
 
 /// Marks a refresh token as exchanged, if it was not already. Of two
 /// requests racing with one token, exactly one sees `true`.
-pub fn rotate_refresh(conn: &mut DbConnection, digest: &SecretDigest, now: Timestamp) -> Result<bool, StoreError> {
+pub fn rotate_refresh(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let n = diesel::update(
         refresh_tokens::table
             .find(digest.as_str())
@@ -151,7 +176,11 @@ pub fn rotate_refresh(conn: &mut DbConnection, digest: &SecretDigest, now: Times
 }
 
 /// Revokes one access token. Returns whether it was active until now.
-pub fn revoke_access(conn: &mut DbConnection, digest: &SecretDigest, now: Timestamp) -> Result<bool, StoreError> {
+pub fn revoke_access(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let n = diesel::update(
         access_tokens::table
             .find(digest.as_str())

@@ -76,10 +76,10 @@ pub fn exchange(
 
 /// Revokes the grant a code's first exchange created, if any.
 fn revoke_issued(conn: &mut DbConnection, digest: &oauth_core::SecretDigest, now: Timestamp) -> Result<(), StoreError> {
-    if let Some(grant_id) = codes::find(conn, digest)?.and_then(|c| c.grant_id) {
-        if grants::revoke(conn, &grant_id, now)? {
-            tracing::warn!(grant = %grant_id, "authorization code replayed; its grant is revoked");
-        }
+    if let Some(grant_id) = codes::find(conn, digest)?.and_then(|c| c.grant_id)
+        && grants::revoke(conn, &grant_id, now)?
+    {
+        tracing::warn!(grant = %grant_id, "authorization code replayed; its grant is revoked");
     }
     Ok(())
 }

@@ -2,6 +2,11 @@
 //! a fresh database per test, SQLite always and PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
+#![allow(
+    unreachable_pub,
+    reason = "the modules of this test binary share helpers; none of it is a public API"
+)]
+
 mod authorize;
 mod browser;
 mod examples;
