@@ -36,7 +36,11 @@ pub fn app(
     let secure = state.config.issuer.starts_with("https://");
     // `__Host-` makes the browser refuse the cookie unless it is Secure,
     // host-only and for path `/`, so no subdomain can plant one.
-    let cookie_name = if secure { "__Host-oauth_session" } else { "oauth_session" };
+    let cookie_name = if secure {
+        "__Host-oauth_session"
+    } else {
+        "oauth_session"
+    };
     let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key)
         .cookie_name(cookie_name.to_owned())
         .cookie_secure(secure)
@@ -49,7 +53,11 @@ pub fn app(
     App::new()
         .wrap(sessions)
         .wrap(from_fn(log_request))
-        .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("X-Frame-Options", "DENY")))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY")),
+        )
         .configure(|cfg| routes(cfg, state))
 }
 

@@ -54,7 +54,12 @@ pub struct Cli {
     /// cookie keys are derived. Every instance behind one load balancer
     /// needs the same one. Without it, a key file is created beside the
     /// SQLite database.
-    #[arg(long, env = "OAUTH_SECRET_KEY", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OAUTH_SECRET_KEY",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub secret_key: Option<String>,
 }
 

@@ -64,13 +64,19 @@ struct OAuthErrorBody<'a> {
 pub fn token_error(err: &TokenError, realm: &str) -> HttpResponse {
     let mut r = if err.code == TokenErrorCode::InvalidClient {
         let mut r = HttpResponse::Unauthorized();
-        r.insert_header((header::WWW_AUTHENTICATE, format!("Basic realm=\"{}\"", realm.replace('"', ""))));
+        r.insert_header((
+            header::WWW_AUTHENTICATE,
+            format!("Basic realm=\"{}\"", realm.replace('"', "")),
+        ));
         r
     } else {
         HttpResponse::BadRequest()
     };
     no_store(&mut r);
-    r.json(OAuthErrorBody { error: err.code.as_str(), error_description: &err.description })
+    r.json(OAuthErrorBody {
+        error: err.code.as_str(),
+        error_description: &err.description,
+    })
 }
 
 /// A JSON error with an arbitrary code and status (for codes outside
@@ -78,7 +84,10 @@ pub fn token_error(err: &TokenError, realm: &str) -> HttpResponse {
 pub fn json_error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
     let mut r = HttpResponse::build(status);
     no_store(&mut r);
-    r.json(OAuthErrorBody { error: code, error_description: description })
+    r.json(OAuthErrorBody {
+        error: code,
+        error_description: description,
+    })
 }
 
 /// A protected resource's error (RFC 6750 §3): the challenge in
@@ -105,7 +114,14 @@ pub fn error_page(
     message: &str,
     code: Option<&str>,
 ) -> Result<HttpResponse, Internal> {
-    let body = templates.render("error.html", &ErrorPage { title, message, error: code })?;
+    let body = templates.render(
+        "error.html",
+        &ErrorPage {
+            title,
+            message,
+            error: code,
+        },
+    )?;
     Ok(html(status, body))
 }
 

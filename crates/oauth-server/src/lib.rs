@@ -21,6 +21,7 @@ pub mod templates;
 use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use oauth_store::{Db, PoolOptions};
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::Config;
 use crate::secret_key::ServerSecret;
@@ -29,19 +30,30 @@ use crate::templates::Templates;
 
 /// Everything the server needs before it can serve: the database (opened
 /// and migrated), the templates and the session key.
-pub async fn prepare(config: Config) -> anyhow::Result<(web::Data<AppState>, actix_web::cookie::Key)> {
+pub async fn prepare(
+    config: Config,
+) -> anyhow::Result<(web::Data<AppState>, actix_web::cookie::Key)> {
     let url = config.database_url.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&url, &PoolOptions::default()))
         .await
         .context("opening the database")??;
     let secret = ServerSecret::load(&config.secret)?;
     let templates = Templates::load(config.templates_dir.as_deref())?;
-    Ok((web::Data::new(AppState::new(config, db, templates)), secret.session_key()))
+    Ok((
+        web::Data::new(AppState::new(config, db, templates)),
+        secret.session_key(),
+    ))
 }
 
 /// Serves until SIGINT or SIGTERM, finishing requests in flight before it
 /// exits.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Take over SIGTERM and SIGINT before anything else, so that a signal
+    // arriving at any moment after start, even before the server says it is
+    // listening, shuts it down gracefully instead of killing it.
+    let mut terminate =
+        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let bind = config.bind;
     let (state, key) = prepare(config).await?;
     let server = HttpServer::new({
@@ -50,13 +62,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     })
     .bind(bind)
     .with_context(|| format!("cannot listen on {bind}"))?
-    .shutdown_timeout(30);
+    .shutdown_timeout(30)
+    .disable_signals()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let which = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!("{which} received; finishing requests in flight");
+        handle.stop(true).await;
+    });
     tracing::info!(
         issuer = %state.config.issuer,
         database = %state.db.url(),
         "oauth-server listening on http://{bind}",
     );
-    server.run().await.context("serving")?;
+    server.await.context("serving")?;
     tracing::info!("oauth-server stopped");
     Ok(())
 }

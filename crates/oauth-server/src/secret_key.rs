@@ -53,7 +53,8 @@ impl ServerSecret {
                 let mut bytes = [0u8; 48];
                 rand::rng().fill_bytes(&mut bytes);
                 let text = URL_SAFE_NO_PAD.encode(bytes);
-                write_new_private_file(path, &text).with_context(|| format!("creating {}", path.display()))?;
+                write_new_private_file(path, &text)
+                    .with_context(|| format!("creating {}", path.display()))?;
                 tracing::warn!(
                     path = %path.display(),
                     "created a new server secret; back it up, and give every instance the same one \
@@ -115,7 +116,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 

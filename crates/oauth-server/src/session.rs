@@ -37,7 +37,10 @@ pub fn login(session: &Session, now: Timestamp, lifetime_secs: u64) -> Option<Lo
     if auth_time.seconds_until(now) >= lifetime_secs {
         return None;
     }
-    Some(Login { user_id: UserId::parse(&user).ok()?, auth_time })
+    Some(Login {
+        user_id: UserId::parse(&user).ok()?,
+        auth_time,
+    })
 }
 
 /// Starts a logged-in session: a renewed session (so a session fixed
@@ -93,7 +96,11 @@ pub struct PendingConsent {
 /// Records the consent dialog about to be shown; returns its token.
 pub fn begin_consent(session: &Session, request: &str, user: &UserId) -> Result<String, Internal> {
     let token = generate_secret(&mut rand::rng()).expose_secret().to_owned();
-    let pending = PendingConsent { token: token.clone(), request: digest(request), user_id: user.as_str().to_owned() };
+    let pending = PendingConsent {
+        token: token.clone(),
+        request: digest(request),
+        user_id: user.as_str().to_owned(),
+    };
     session.insert(CONSENT, pending)?;
     Ok(token)
 }

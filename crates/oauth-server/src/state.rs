@@ -29,7 +29,10 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,7 +82,11 @@ impl AppState {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self.hashing.acquire().await.map_err(|e| Internal::from(anyhow::anyhow!(e)))?;
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| Internal::from(anyhow::anyhow!(e)))?;
         actix_web::web::block(f).await.map_err(Internal::from)
     }
 }

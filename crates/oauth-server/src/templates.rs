@@ -11,7 +11,10 @@ use serde::Serialize;
 const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../../../templates/base.html")),
     ("login.html", include_str!("../../../templates/login.html")),
-    ("consent.html", include_str!("../../../templates/consent.html")),
+    (
+        "consent.html",
+        include_str!("../../../templates/consent.html"),
+    ),
     ("error.html", include_str!("../../../templates/error.html")),
     ("home.html", include_str!("../../../templates/home.html")),
 ];
@@ -29,32 +32,41 @@ impl Templates {
     /// The built-in templates, with any of them replaced by a file of the
     /// same name in `dir`.
     pub fn load(dir: Option<&Path>) -> anyhow::Result<Self> {
-        let mut sources: Vec<(String, String)> = BUILT_IN.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect();
+        let mut sources: Vec<(String, String)> = BUILT_IN
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
         let mut stylesheet = STYLESHEET.to_owned();
         if let Some(dir) = dir {
             for (name, text) in &mut sources {
                 let path = dir.join(name.as_str());
                 if path.exists() {
-                    *text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    *text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
                 }
             }
             let css = dir.join("static/style.css");
             if css.exists() {
-                stylesheet = std::fs::read_to_string(&css).with_context(|| format!("reading {}", css.display()))?;
+                stylesheet = std::fs::read_to_string(&css)
+                    .with_context(|| format!("reading {}", css.display()))?;
             }
         }
         let mut tera = tera::Tera::new();
         // Escape every page, whatever the file name: these pages show
         // client names and error descriptions chosen by third parties.
         tera.autoescape_on(vec![".html"]);
-        tera.add_raw_templates(sources).context("parsing the page templates")?;
+        tera.add_raw_templates(sources)
+            .context("parsing the page templates")?;
         Ok(Self { tera, stylesheet })
     }
 
     /// Renders a page with a context built from any serialisable value.
     pub fn render(&self, name: &str, context: &impl Serialize) -> anyhow::Result<String> {
-        let context = tera::Context::from_serialize(context).context("building the template context")?;
-        self.tera.render(name, &context).with_context(|| format!("rendering {name}"))
+        let context =
+            tera::Context::from_serialize(context).context("building the template context")?;
+        self.tera
+            .render(name, &context)
+            .with_context(|| format!("rendering {name}"))
     }
 
     pub fn stylesheet(&self) -> &str {
@@ -119,9 +131,21 @@ mod tests {
     fn every_page_renders() {
         let t = templates();
         let login = t
-            .render("login.html", &LoginPage { csrf_token: "c", next: "/n", error: Some("bad"), username: Some("al") })
+            .render(
+                "login.html",
+                &LoginPage {
+                    csrf_token: "c",
+                    next: "/n",
+                    error: Some("bad"),
+                    username: Some("al"),
+                },
+            )
             .unwrap();
-        assert!(login.contains("id=\"login-form\"") && login.contains("name=\"username\"") && login.contains("bad"));
+        assert!(
+            login.contains("id=\"login-form\"")
+                && login.contains("name=\"username\"")
+                && login.contains("bad")
+        );
         let consent = t
             .render(
                 "consent.html",
@@ -131,17 +155,41 @@ mod tests {
                     logo_uri: None,
                     user_name: "alice",
                     redirect_host: "localhost:3000",
-                    scopes: vec![ScopeView { name: "project".into(), description: "Access your project data".into() }],
+                    scopes: vec![ScopeView {
+                        name: "project".into(),
+                        description: "Access your project data".into(),
+                    }],
                     csrf_token: "c",
                     consent_token: "t",
                     request: "client_id=x",
                 },
             )
             .unwrap();
-        assert!(consent.contains("id=\"allow\"") && consent.contains("id=\"deny\"") && consent.contains("project"));
-        let error = t.render("error.html", &ErrorPage { title: "T", message: "M", error: Some("invalid_request") }).unwrap();
+        assert!(
+            consent.contains("id=\"allow\"")
+                && consent.contains("id=\"deny\"")
+                && consent.contains("project")
+        );
+        let error = t
+            .render(
+                "error.html",
+                &ErrorPage {
+                    title: "T",
+                    message: "M",
+                    error: Some("invalid_request"),
+                },
+            )
+            .unwrap();
         assert!(error.contains("invalid_request"));
-        let home = t.render("home.html", &HomePage { user_name: "alice", csrf_token: "c" }).unwrap();
+        let home = t
+            .render(
+                "home.html",
+                &HomePage {
+                    user_name: "alice",
+                    csrf_token: "c",
+                },
+            )
+            .unwrap();
         assert!(home.contains("alice"));
         assert!(t.stylesheet().contains("button"));
     }
@@ -159,7 +207,10 @@ mod tests {
                     logo_uri: None,
                     user_name: evil,
                     redirect_host: evil,
-                    scopes: vec![ScopeView { name: evil.into(), description: evil.into() }],
+                    scopes: vec![ScopeView {
+                        name: evil.into(),
+                        description: evil.into(),
+                    }],
                     csrf_token: "c",
                     consent_token: "t",
                     request: evil,
@@ -169,7 +220,16 @@ mod tests {
         assert!(!consent.contains("<script>"), "{consent}");
         assert!(consent.contains("&lt;script&gt;"));
         assert!(!consent.contains("href=\"javascript:"));
-        let error = t.render("error.html", &ErrorPage { title: evil, message: evil, error: None }).unwrap();
+        let error = t
+            .render(
+                "error.html",
+                &ErrorPage {
+                    title: evil,
+                    message: evil,
+                    error: None,
+                },
+            )
+            .unwrap();
         assert!(!error.contains("<script>"));
     }
 
@@ -178,9 +238,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("error.html"), "custom {{ title }}").unwrap();
         let t = Templates::load(Some(dir.path())).unwrap();
-        let page = t.render("error.html", &ErrorPage { title: "<b>", message: "m", error: None }).unwrap();
+        let page = t
+            .render(
+                "error.html",
+                &ErrorPage {
+                    title: "<b>",
+                    message: "m",
+                    error: None,
+                },
+            )
+            .unwrap();
         assert_eq!(page, "custom &lt;b&gt;");
         // The others stay built in.
-        assert!(t.render("home.html", &HomePage { user_name: "a", csrf_token: "c" }).unwrap().contains("signed in"));
+        assert!(
+            t.render(
+                "home.html",
+                &HomePage {
+                    user_name: "a",
+                    csrf_token: "c"
+                }
+            )
+            .unwrap()
+            .contains("signed in")
+        );
     }
 }

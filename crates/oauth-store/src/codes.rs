@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 use oauth_core::token::AuthorizationCode;
-use oauth_core::{ClientId, CodeChallenge, CodeChallengeMethod, ScopeSet, SecretDigest, Timestamp, UserId};
+use oauth_core::{
+    ClientId, CodeChallenge, CodeChallengeMethod, ScopeSet, SecretDigest, Timestamp, UserId,
+};
 
 use crate::codec::decode;
 use crate::error::StoreError;
@@ -33,11 +35,21 @@ impl CodeRow {
         const T: &str = "authorization_codes";
         let code_challenge = match (self.code_challenge, self.code_challenge_method) {
             (Some(c), Some(m)) => {
-                let method = decode(T, "code_challenge_method", &m, |m| CodeChallengeMethod::parse(Some(m)))?;
-                Some(decode(T, "code_challenge", &c, |c| CodeChallenge::parse(c, method))?)
+                let method = decode(T, "code_challenge_method", &m, |m| {
+                    CodeChallengeMethod::parse(Some(m))
+                })?;
+                Some(decode(T, "code_challenge", &c, |c| {
+                    CodeChallenge::parse(c, method)
+                })?)
             }
             (None, None) => None,
-            _ => return Err(StoreError::corrupt(T, "code_challenge", "challenge and method must both be set")),
+            _ => {
+                return Err(StoreError::corrupt(
+                    T,
+                    "code_challenge",
+                    "challenge and method must both be set",
+                ));
+            }
         };
         Ok(AuthorizationCode {
             client_id: decode(T, "client_id", &self.client_id, ClientId::parse)?,
@@ -57,7 +69,11 @@ impl CodeRow {
 }
 
 /// Stores a new code under the digest of its value.
-pub fn insert(conn: &mut DbConnection, digest: &SecretDigest, code: &AuthorizationCode) -> Result<(), StoreError> {
+pub fn insert(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+    code: &AuthorizationCode,
+) -> Result<(), StoreError> {
     diesel::insert_into(codes::table)
         .values(CodeRow {
             code_hash: digest.as_str().to_owned(),
@@ -68,7 +84,10 @@ pub fn insert(conn: &mut DbConnection, digest: &SecretDigest, code: &Authorizati
             scopes: code.scopes.to_string(),
             nonce: code.nonce.clone(),
             code_challenge: code.code_challenge.as_ref().map(|c| c.as_str().to_owned()),
-            code_challenge_method: code.code_challenge.as_ref().map(|c| c.method().as_str().to_owned()),
+            code_challenge_method: code
+                .code_challenge
+                .as_ref()
+                .map(|c| c.method().as_str().to_owned()),
             auth_time: code.auth_time.unix(),
             created_at: code.created_at.unix(),
             expires_at: code.expires_at.unix(),
@@ -80,7 +99,10 @@ pub fn insert(conn: &mut DbConnection, digest: &SecretDigest, code: &Authorizati
 }
 
 /// The code with this digest.
-pub fn find(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Option<AuthorizationCode>, StoreError> {
+pub fn find(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+) -> Result<Option<AuthorizationCode>, StoreError> {
     codes::table
         .find(digest.as_str())
         .select(CodeRow::as_select())
@@ -93,18 +115,38 @@ pub fn find(conn: &mut DbConnection, digest: &SecretDigest) -> Result<Option<Aut
 /// Marks the code redeemed by `grant_id`, if nobody redeemed it first.
 /// This conditional update is what makes a code single-use under
 /// concurrency: of two requests racing, exactly one sees `true`.
-pub fn redeem(conn: &mut DbConnection, digest: &SecretDigest, grant_id: &str, now: Timestamp) -> Result<bool, StoreError> {
-    let n = diesel::update(codes::table.find(digest.as_str()).filter(codes::redeemed_at.is_null()))
-        .set((codes::redeemed_at.eq(now.unix()), codes::grant_id.eq(grant_id)))
-        .execute(conn)?;
+pub fn redeem(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+    grant_id: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        codes::table
+            .find(digest.as_str())
+            .filter(codes::redeemed_at.is_null()),
+    )
+    .set((
+        codes::redeemed_at.eq(now.unix()),
+        codes::grant_id.eq(grant_id),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Marks the code used without issuing anything (a failed exchange that
 /// must still burn it). Returns whether it was unused.
-pub fn burn(conn: &mut DbConnection, digest: &SecretDigest, now: Timestamp) -> Result<bool, StoreError> {
-    let n = diesel::update(codes::table.find(digest.as_str()).filter(codes::redeemed_at.is_null()))
-        .set(codes::redeemed_at.eq(now.unix()))
-        .execute(conn)?;
+pub fn burn(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        codes::table
+            .find(digest.as_str())
+            .filter(codes::redeemed_at.is_null()),
+    )
+    .set(codes::redeemed_at.eq(now.unix()))
+    .execute(conn)?;
     Ok(n == 1)
 }

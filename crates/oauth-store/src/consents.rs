@@ -10,7 +10,11 @@ use crate::pool::{DbConnection, write_transaction};
 use crate::schema::consents;
 
 /// The scopes this user approved for this client, if any.
-pub fn find(conn: &mut DbConnection, user: &UserId, client: &ClientId) -> Result<Option<ScopeSet>, StoreError> {
+pub fn find(
+    conn: &mut DbConnection,
+    user: &UserId,
+    client: &ClientId,
+) -> Result<Option<ScopeSet>, StoreError> {
     consents::table
         .find((user.as_str(), client.as_str()))
         .select(consents::scopes)

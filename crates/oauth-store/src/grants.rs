@@ -55,8 +55,12 @@ pub fn create(conn: &mut DbConnection, grant: &Grant) -> Result<(), StoreError> 
 /// Revokes a grant, ending every token issued under it. Returns whether it
 /// was active until now.
 pub fn revoke(conn: &mut DbConnection, grant_id: &str, now: Timestamp) -> Result<bool, StoreError> {
-    let n = diesel::update(grants::table.find(grant_id).filter(grants::revoked_at.is_null()))
-        .set(grants::revoked_at.eq(now.unix()))
-        .execute(conn)?;
+    let n = diesel::update(
+        grants::table
+            .find(grant_id)
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set(grants::revoked_at.eq(now.unix()))
+    .execute(conn)?;
     Ok(n > 0)
 }

@@ -7,17 +7,17 @@
 //! Everything here blocks; async callers run it on a blocking thread.
 
 pub mod clients;
+mod codec;
 pub mod codes;
 pub mod consents;
-pub mod grants;
-mod codec;
 mod error;
+pub mod grants;
 pub mod migrations;
 mod pool;
 pub mod schema;
-pub mod tokens;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod tokens;
 pub mod users;
 
 pub use error::StoreError;

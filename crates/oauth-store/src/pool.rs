@@ -265,7 +265,9 @@ where
     E: From<StoreError>,
 {
     let begin = match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
         DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
     };
     begin.map_err(|e| E::from(StoreError::from(e)))?;

@@ -62,7 +62,14 @@ pub fn exchange(
             return Err(Abort::AlreadyUsed);
         }
         let refresh = with_refresh.then_some((&grant.scopes, grant.expires_at));
-        Ok(issue::tokens(conn, ctx, &grant.id, &grant.scopes, refresh, now)?)
+        Ok(issue::tokens(
+            conn,
+            ctx,
+            &grant.id,
+            &grant.scopes,
+            refresh,
+            now,
+        )?)
     });
     match result {
         Ok(response) => Ok(Ok(response)),
@@ -75,7 +82,11 @@ pub fn exchange(
 }
 
 /// Revokes the grant a code's first exchange created, if any.
-fn revoke_issued(conn: &mut DbConnection, digest: &oauth_core::SecretDigest, now: Timestamp) -> Result<(), StoreError> {
+fn revoke_issued(
+    conn: &mut DbConnection,
+    digest: &oauth_core::SecretDigest,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     if let Some(grant_id) = codes::find(conn, digest)?.and_then(|c| c.grant_id)
         && grants::revoke(conn, &grant_id, now)?
     {

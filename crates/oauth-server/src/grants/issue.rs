@@ -35,7 +35,13 @@ pub(super) fn tokens(
             let token = Token::generate(&mut rng);
             tokens::insert_refresh(
                 conn,
-                NewToken { digest: &token.digest(), grant_id, scopes, created_at: now, expires_at },
+                NewToken {
+                    digest: &token.digest(),
+                    grant_id,
+                    scopes,
+                    created_at: now,
+                    expires_at,
+                },
             )?;
             Some(token.expose_secret().to_owned())
         }

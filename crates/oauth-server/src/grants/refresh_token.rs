@@ -43,7 +43,14 @@ pub fn exchange(
         // The successor keeps the grant's scopes and absolute expiry; only
         // the access token may be narrower.
         let refresh = Some((&stored.scopes, stored.expires_at));
-        Ok(issue::tokens(conn, ctx, &stored.grant_id, &scopes, refresh, now)?)
+        Ok(issue::tokens(
+            conn,
+            ctx,
+            &stored.grant_id,
+            &scopes,
+            refresh,
+            now,
+        )?)
     });
     match result {
         Ok(response) => Ok(Ok(response)),
@@ -55,7 +62,11 @@ pub fn exchange(
     }
 }
 
-fn revoke_family(conn: &mut DbConnection, grant_id: &str, now: Timestamp) -> Result<(), StoreError> {
+fn revoke_family(
+    conn: &mut DbConnection,
+    grant_id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     if grants::revoke(conn, grant_id, now)? {
         tracing::warn!(grant = %grant_id, "refresh token reused; its grant is revoked");
     }

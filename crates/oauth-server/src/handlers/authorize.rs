@@ -11,7 +11,9 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use oauth_core::authorize::{self, AuthorizeError, AuthorizeRequest, Authentication, RedirectError, append_query};
+use oauth_core::authorize::{
+    self, Authentication, AuthorizeError, AuthorizeRequest, RedirectError, append_query,
+};
 use oauth_core::claims::describe_scope;
 use oauth_core::error::AuthorizeErrorCode as Code;
 use oauth_core::params::Params;
@@ -26,7 +28,11 @@ use crate::state::AppState;
 use crate::templates::{ConsentPage, ScopeView};
 
 /// `GET`: the parameters are the query string.
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, session: Session) -> Result<HttpResponse, Internal> {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, Internal> {
     let raw = req.query_string().to_owned();
     handle(&req, &state, &session, raw).await
 }
@@ -47,9 +53,16 @@ pub async fn post(
     handle(&req, &state, &session, raw).await
 }
 
-async fn handle(req: &HttpRequest, state: &AppState, session: &Session, raw: String) -> Result<HttpResponse, Internal> {
+async fn handle(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    raw: String,
+) -> Result<HttpResponse, Internal> {
     match load_and_validate(state, &raw).await? {
-        Validated::Request(client, request) => respond(req, state, session, &raw, &client, *request).await,
+        Validated::Request(client, request) => {
+            respond(req, state, session, &raw, &client, *request).await
+        }
         Validated::Answer(response) => Ok(response),
     }
 }
@@ -110,10 +123,18 @@ async fn respond(
     let now = state.now();
     let login = session::login(session, now, state.config.lifetimes.session.as_secs());
     let fresh = session::take_fresh_login(session, raw);
-    let login = match (authorize::authentication(&request, login.as_ref().map(|l| l.auth_time), fresh, now), login) {
+    let login = match (
+        authorize::authentication(&request, login.as_ref().map(|l| l.auth_time), fresh, now),
+        login,
+    ) {
         (Authentication::Proceed, Some(login)) => login,
         (Authentication::LoginRequired, _) => {
-            return Ok(redirect_error(state, &request, Code::LoginRequired, "the user must log in"));
+            return Ok(redirect_error(
+                state,
+                &request,
+                Code::LoginRequired,
+                "the user must log in",
+            ));
         }
         _ => return Ok(to_login(req, raw)),
     };
@@ -124,7 +145,12 @@ async fn respond(
             // Deleted or disabled since logging in: the session is void.
             session::logout(session);
             if request.prompt.none {
-                return Ok(redirect_error(state, &request, Code::LoginRequired, "the user must log in"));
+                return Ok(redirect_error(
+                    state,
+                    &request,
+                    Code::LoginRequired,
+                    "the user must log in",
+                ));
             }
             return Ok(to_login(req, raw));
         }
@@ -144,9 +170,19 @@ async fn respond(
         }
         authorize::ConsentMode::Force => None,
     };
-    if authorize::needs_consent(state.config.consent_mode, client, &request, remembered.as_ref()) {
+    if authorize::needs_consent(
+        state.config.consent_mode,
+        client,
+        &request,
+        remembered.as_ref(),
+    ) {
         if request.prompt.none {
-            return Ok(redirect_error(state, &request, Code::ConsentRequired, "the user must approve this application"));
+            return Ok(redirect_error(
+                state,
+                &request,
+                Code::ConsentRequired,
+                "the user must approve this application",
+            ));
         }
         return consent_page(state, session, client, &user, &request, raw);
     }
@@ -186,7 +222,9 @@ pub(crate) async fn grant(
         grant_id: None,
     };
     let digest = code.digest();
-    state.db(move |conn| codes::insert(conn, &digest, &record)).await?;
+    state
+        .db(move |conn| codes::insert(conn, &digest, &record))
+        .await?;
     let mut params = vec![("code", code.expose_secret())];
     if let Some(s) = &request.state {
         params.push(("state", s));
@@ -196,7 +234,12 @@ pub(crate) async fn grant(
 }
 
 /// An error delivered to the client's redirect URI.
-pub(crate) fn redirect_error(state: &AppState, request: &AuthorizeRequest, code: Code, description: &str) -> HttpResponse {
+pub(crate) fn redirect_error(
+    state: &AppState,
+    request: &AuthorizeRequest,
+    code: Code,
+    description: &str,
+) -> HttpResponse {
     let e = RedirectError {
         redirect_uri: request.redirect_uri.clone(),
         code,
@@ -226,7 +269,10 @@ fn consent_page(
     let scopes = request
         .scopes
         .iter()
-        .map(|s| ScopeView { name: s.as_str().to_owned(), description: describe_scope(s.as_str()) })
+        .map(|s| ScopeView {
+            name: s.as_str().to_owned(),
+            description: describe_scope(s.as_str()),
+        })
         .collect();
     let host = redirect_host(&request.redirect_uri);
     let m = &client.metadata;
@@ -234,14 +280,20 @@ fn consent_page(
         client_name: &m.name,
         client_uri: m.client_uri.as_deref(),
         logo_uri: m.logo_uri.as_deref(),
-        user_name: user.full_name.as_ref().map_or(user.username.as_str(), |n| n.as_str()),
+        user_name: user
+            .full_name
+            .as_ref()
+            .map_or(user.username.as_str(), |n| n.as_str()),
         redirect_host: &host,
         scopes,
         csrf_token: &csrf,
         consent_token: &consent_token,
         request: raw,
     };
-    Ok(html(StatusCode::OK, state.templates.render("consent.html", &page)?))
+    Ok(html(
+        StatusCode::OK,
+        state.templates.render("consent.html", &page)?,
+    ))
 }
 
 /// What the consent page names as the destination: `host[:port]` for web
@@ -258,5 +310,11 @@ fn redirect_host(uri: &str) -> String {
 }
 
 fn bad_page(state: &AppState, message: &str) -> Result<HttpResponse, Internal> {
-    error_page(&state.templates, StatusCode::BAD_REQUEST, "Invalid authorization request", message, Some("invalid_request"))
+    error_page(
+        &state.templates,
+        StatusCode::BAD_REQUEST,
+        "Invalid authorization request",
+        message,
+        Some("invalid_request"),
+    )
 }

@@ -35,17 +35,24 @@ impl std::fmt::Debug for DecisionForm {
     }
 }
 
-pub async fn decide(state: web::Data<AppState>, session: Session, form: web::Form<DecisionForm>) -> Result<HttpResponse, Internal> {
+pub async fn decide(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, Internal> {
     let form = form.into_inner();
     if !session::check_csrf(&session, form.csrf_token.as_deref()) {
         return forbidden(&state);
     }
     let raw = form.request.unwrap_or_default();
-    let Some(pending) = session::take_consent(&session, form.consent_token.as_deref().unwrap_or(""), &raw) else {
+    let Some(pending) =
+        session::take_consent(&session, form.consent_token.as_deref().unwrap_or(""), &raw)
+    else {
         return expired(&state);
     };
     let now = state.now();
-    let Some(login) = session::login(&session, now, state.config.lifetimes.session.as_secs()) else {
+    let Some(login) = session::login(&session, now, state.config.lifetimes.session.as_secs())
+    else {
         return expired(&state);
     };
     if login.user_id.as_str() != pending.user_id {
@@ -56,25 +63,41 @@ pub async fn decide(state: web::Data<AppState>, session: Session, form: web::For
         Validated::Answer(response) => return Ok(response),
     };
     let id = login.user_id.clone();
-    let Some(user) = state.db(move |conn| users::find_by_id(conn, &id)).await?.filter(|u| u.enabled) else {
+    let Some(user) = state
+        .db(move |conn| users::find_by_id(conn, &id))
+        .await?
+        .filter(|u| u.enabled)
+    else {
         session::logout(&session);
         return expired(&state);
     };
     if !client.admits_roles(&user.roles) {
-        return Ok(redirect_error(&state, &request, Code::AccessDenied, "the user does not hold a role this application requires"));
+        return Ok(redirect_error(
+            &state,
+            &request,
+            Code::AccessDenied,
+            "the user does not hold a role this application requires",
+        ));
     }
     match form.decision.as_deref() {
         Some("allow") => {
             if state.config.consent_mode == ConsentMode::Auto {
                 let (u, c, s) = (user.id.clone(), client.id.clone(), request.scopes.clone());
-                state.db(move |conn| consents::remember(conn, &u, &c, &s, now)).await?;
+                state
+                    .db(move |conn| consents::remember(conn, &u, &c, &s, now))
+                    .await?;
             }
             tracing::info!(event = "consent_granted", client = %client.id, user = %user.id, "consent granted");
             grant(&state, &request, &user, &login).await
         }
         Some("deny") => {
             tracing::info!(event = "consent_denied", client = %client.id, user = %user.id, "consent denied");
-            Ok(redirect_error(&state, &request, Code::AccessDenied, "the user denied the request"))
+            Ok(redirect_error(
+                &state,
+                &request,
+                Code::AccessDenied,
+                "the user denied the request",
+            ))
         }
         _ => error_page(
             &state.templates,

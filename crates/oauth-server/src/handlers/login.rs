@@ -22,7 +22,11 @@ pub struct LoginQuery {
 const INVALID: &str = "Invalid username or password.";
 
 /// `GET /login`.
-pub async fn page(state: web::Data<AppState>, session: Session, query: web::Query<LoginQuery>) -> Result<HttpResponse, Internal> {
+pub async fn page(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, Internal> {
     let next = safe_next(query.next.as_deref());
     render(&state, &session, next, None, None, StatusCode::OK)
 }
@@ -43,7 +47,11 @@ impl std::fmt::Debug for LoginForm {
 }
 
 /// `POST /login`.
-pub async fn submit(state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, Internal> {
+pub async fn submit(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, Internal> {
     let form = form.into_inner();
     if !session::check_csrf(&session, form.csrf_token.as_deref()) {
         return forbidden(&state);
@@ -56,11 +64,16 @@ pub async fn submit(state: web::Data<AppState>, session: Session, form: web::For
     let user = if username.is_empty() {
         None
     } else {
-        state.db(move |conn| users::find_by_username(conn, &lookup)).await?
+        state
+            .db(move |conn| users::find_by_username(conn, &lookup))
+            .await?
     };
     // Verify against a decoy hash when there is no such user, so a wrong
     // username takes as long as a wrong password.
-    let hash = user.as_ref().map_or_else(|| PasswordHash::decoy().clone(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map_or_else(
+        || PasswordHash::decoy().clone(),
+        |u| u.password_hash.clone(),
+    );
     let verified = match password {
         Ok(password) => state.hash(move || hash.verify(&password)).await?,
         Err(_) => false,
@@ -69,7 +82,14 @@ pub async fn submit(state: web::Data<AppState>, session: Session, form: web::For
         Some(user) if verified && user.enabled => user,
         _ => {
             tracing::info!(event = "login_failed", "login failed");
-            return render(&state, &session, &next, Some(INVALID), Some(&username), StatusCode::OK);
+            return render(
+                &state,
+                &session,
+                &next,
+                Some(INVALID),
+                Some(&username),
+                StatusCode::OK,
+            );
         }
     };
     let now = state.now();
@@ -95,7 +115,11 @@ impl std::fmt::Debug for CsrfForm {
 }
 
 /// `POST /logout`.
-pub async fn logout(state: web::Data<AppState>, session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, Internal> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, Internal> {
     if !session::check_csrf(&session, form.csrf_token.as_deref()) {
         return forbidden(&state);
     }
@@ -105,17 +129,34 @@ pub async fn logout(state: web::Data<AppState>, session: Session, form: web::For
 
 /// `GET /`: who is signed in, or the login page.
 pub async fn home(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, Internal> {
-    let Some(login) = session::login(&session, state.now(), state.config.lifetimes.session.as_secs()) else {
+    let Some(login) = session::login(
+        &session,
+        state.now(),
+        state.config.lifetimes.session.as_secs(),
+    ) else {
         return Ok(see_other("/login"));
     };
     let id = login.user_id.clone();
-    let Some(user) = state.db(move |conn| users::find_by_id(conn, &id)).await?.filter(|u| u.enabled) else {
+    let Some(user) = state
+        .db(move |conn| users::find_by_id(conn, &id))
+        .await?
+        .filter(|u| u.enabled)
+    else {
         session::logout(&session);
         return Ok(see_other("/login"));
     };
     let csrf = session::csrf_token(&session)?;
-    let name = user.full_name.as_ref().map_or(user.username.as_str(), |n| n.as_str());
-    let body = state.templates.render("home.html", &HomePage { user_name: name, csrf_token: &csrf })?;
+    let name = user
+        .full_name
+        .as_ref()
+        .map_or(user.username.as_str(), |n| n.as_str());
+    let body = state.templates.render(
+        "home.html",
+        &HomePage {
+            user_name: name,
+            csrf_token: &csrf,
+        },
+    )?;
     Ok(html(StatusCode::OK, body))
 }
 
@@ -128,7 +169,15 @@ fn render(
     status: StatusCode,
 ) -> Result<HttpResponse, Internal> {
     let csrf = session::csrf_token(session)?;
-    let body = state.templates.render("login.html", &LoginPage { csrf_token: &csrf, next, error, username })?;
+    let body = state.templates.render(
+        "login.html",
+        &LoginPage {
+            csrf_token: &csrf,
+            next,
+            error,
+            username,
+        },
+    )?;
     Ok(html(status, body))
 }
 
@@ -148,7 +197,14 @@ pub fn forbidden(state: &AppState) -> Result<HttpResponse, Internal> {
 /// browser).
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains(['\r', '\n']) =>
+        {
+            n
+        }
         _ => "",
     }
 }
@@ -159,8 +215,17 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_origin() {
-        assert_eq!(safe_next(Some("/oauth/authorize?client_id=a")), "/oauth/authorize?client_id=a");
-        for bad in ["//evil.example/", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a\r\nSet-Cookie: x"] {
+        assert_eq!(
+            safe_next(Some("/oauth/authorize?client_id=a")),
+            "/oauth/authorize?client_id=a"
+        );
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/a\r\nSet-Cookie: x",
+        ] {
             assert_eq!(safe_next(Some(bad)), "", "{bad}");
         }
         assert_eq!(safe_next(None), "");

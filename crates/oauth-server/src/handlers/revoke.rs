@@ -29,7 +29,11 @@ enum Revoked {
 }
 
 /// `POST /oauth/revoke`: RFC 7009, with client authentication.
-pub async fn standard(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, Internal> {
+pub async fn standard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
     let realm = &state.config.issuer;
     let params = match read_form(&req, &body) {
         Ok(p) => p,
@@ -45,7 +49,9 @@ pub async fn standard(req: HttpRequest, state: web::Data<AppState>, body: web::B
     };
     let now = state.now();
     let client_id = client.id.clone();
-    let revoked = state.db(move |conn| revoke(conn, &token, hint, Some(&client_id), now)).await?;
+    let revoked = state
+        .db(move |conn| revoke(conn, &token, hint, Some(&client_id), now))
+        .await?;
     Ok(match revoked {
         Revoked::Done => {
             let mut r = HttpResponse::Ok();
@@ -67,14 +73,22 @@ pub async fn standard(req: HttpRequest, state: web::Data<AppState>, body: web::B
 /// credentials are optional here: whoever holds a token may end it. When
 /// credentials are sent they must be right, and then only the client's own
 /// tokens are revoked.
-pub async fn frappe(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, Internal> {
+pub async fn frappe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
     let bad = || {
         let mut r = HttpResponse::BadRequest();
         no_store(&mut r);
         r.json(serde_json::json!({ "message": "bad request" }))
     };
-    let Ok(params) = read_form(&req, &body) else { return Ok(bad()) };
-    let Ok((token, hint)) = token_and_hint(&params) else { return Ok(bad()) };
+    let Ok(params) = read_form(&req, &body) else {
+        return Ok(bad());
+    };
+    let Ok((token, hint)) = token_and_hint(&params) else {
+        return Ok(bad());
+    };
     let sent_credentials = authorization(&req).is_some() || params.contains("client_id");
     let client_id = if sent_credentials {
         match authenticate_client(&state, authorization(&req), &params).await? {
@@ -85,7 +99,9 @@ pub async fn frappe(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         None
     };
     let now = state.now();
-    let revoked = state.db(move |conn| revoke(conn, &token, hint, client_id.as_ref(), now)).await?;
+    let revoked = state
+        .db(move |conn| revoke(conn, &token, hint, client_id.as_ref(), now))
+        .await?;
     if revoked != Revoked::Done {
         return Ok(bad());
     }
@@ -102,7 +118,8 @@ enum Hint {
 }
 
 fn token_and_hint(params: &Params) -> Result<(Token, Option<Hint>), TokenError> {
-    let dup = |d: oauth_core::params::Duplicate| TokenError::new(Code::InvalidRequest, d.to_string());
+    let dup =
+        |d: oauth_core::params::Duplicate| TokenError::new(Code::InvalidRequest, d.to_string());
     let token = params
         .get("token")
         .map_err(dup)?
@@ -113,7 +130,8 @@ fn token_and_hint(params: &Params) -> Result<(Token, Option<Hint>), TokenError> 
         Some("refresh_token") => Some(Hint::Refresh),
         _ => None,
     };
-    let token = Token::presented(token).map_err(|_| TokenError::new(Code::InvalidRequest, "the token is malformed"))?;
+    let token = Token::presented(token)
+        .map_err(|_| TokenError::new(Code::InvalidRequest, "the token is malformed"))?;
     Ok((token, hint))
 }
 

@@ -4,11 +4,11 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use oauth_core::Client;
 use oauth_core::client_auth::{self, PresentedClient};
 use oauth_core::error::TokenErrorCode as Code;
 use oauth_core::params::Params;
 use oauth_core::token::{TokenError, TokenRequest};
-use oauth_core::Client;
 use oauth_store::clients;
 
 use super::{MAX_FORM_BYTES, authorization, form_params, is_form};
@@ -17,7 +17,11 @@ use crate::grants::{self, GrantContext};
 use crate::state::AppState;
 
 /// `POST`.
-pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, Internal> {
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
     let realm = &state.config.issuer;
     let params = match read_form(&req, &body) {
         Ok(params) => params,
@@ -26,7 +30,10 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     let client = match authenticate_client(&state, authorization(&req), &params).await? {
         Ok(client) => client,
         Err(e) => {
-            tracing::info!(event = "client_auth_failed", "client authentication failed at the token endpoint");
+            tracing::info!(
+                event = "client_auth_failed",
+                "client authentication failed at the token endpoint"
+            );
             return Ok(token_error(&e, realm));
         }
     };
@@ -41,11 +48,17 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         );
         return Ok(token_error(&e, realm));
     }
-    let ctx = GrantContext { lifetimes: state.config.lifetimes.clone() };
+    let ctx = GrantContext {
+        lifetimes: state.config.lifetimes.clone(),
+    };
     let now = state.now();
     let outcome = state
         .db(move |conn| match &request {
-            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => grants::authorization_code::exchange(
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => grants::authorization_code::exchange(
                 conn,
                 &ctx,
                 &client,
@@ -54,9 +67,17 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
                 code_verifier.as_ref(),
                 now,
             ),
-            TokenRequest::RefreshToken { refresh_token, scope } => {
-                grants::refresh_token::exchange(conn, &ctx, &client, refresh_token, scope.as_ref(), now)
-            }
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => grants::refresh_token::exchange(
+                conn,
+                &ctx,
+                &client,
+                refresh_token,
+                scope.as_ref(),
+                now,
+            ),
             TokenRequest::ClientCredentials { scope } => {
                 grants::client_credentials::exchange(conn, &ctx, &client, scope.as_ref(), now)
             }
@@ -74,8 +95,13 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
 
 /// Anything but `POST`: 405 with an RFC 6749 error body.
 pub async fn method_not_allowed() -> HttpResponse {
-    let mut r = json_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "use POST with a form body");
-    r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    let mut r = json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request",
+        "use POST with a form body",
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
     r
 }
 
@@ -89,7 +115,10 @@ pub(crate) fn read_form(req: &HttpRequest, body: &[u8]) -> Result<Params, TokenE
         ));
     }
     if body.len() > MAX_FORM_BYTES {
-        return Err(TokenError::new(Code::InvalidRequest, "the body is too large"));
+        return Err(TokenError::new(
+            Code::InvalidRequest,
+            "the body is too large",
+        ));
     }
     form_params(body)
         .map(|(_, params)| params)
@@ -108,7 +137,10 @@ pub(crate) async fn authenticate_client(
     };
     let id = presented.client_id.clone();
     let Some(client) = state.db(move |conn| clients::find(conn, &id)).await? else {
-        return Ok(Err(TokenError::new(Code::InvalidClient, "client authentication failed")));
+        return Ok(Err(TokenError::new(
+            Code::InvalidClient,
+            "client authentication failed",
+        )));
     };
     Ok(client_auth::authenticate(&client, &presented).map(|()| client))
 }

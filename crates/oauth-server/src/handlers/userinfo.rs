@@ -8,11 +8,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use oauth_core::Token;
 use oauth_core::bearer::{BearerHeader, Challenge, parse_authorization};
 use oauth_core::claims::UserClaims;
 use oauth_core::error::BearerErrorCode;
 use oauth_core::params::Params;
-use oauth_core::Token;
 use oauth_store::{tokens, users};
 
 use super::{MAX_FORM_BYTES, authorization, form_params, is_form};
@@ -23,7 +23,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     serve(&req, &state, None).await
 }
 
-pub async fn post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, Internal> {
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
     let form = if is_form(&req) && body.len() <= MAX_FORM_BYTES {
         form_params(&body).map(|(_, p)| p)
     } else {
@@ -32,7 +36,11 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes
     serve(&req, &state, form).await
 }
 
-async fn serve(req: &HttpRequest, state: &AppState, form: Option<Params>) -> Result<HttpResponse, Internal> {
+async fn serve(
+    req: &HttpRequest,
+    state: &AppState,
+    form: Option<Params>,
+) -> Result<HttpResponse, Internal> {
     let challenge = |error: Option<BearerErrorCode>, description: &str| Challenge {
         realm: state.config.issuer.clone(),
         error,
@@ -40,21 +48,32 @@ async fn serve(req: &HttpRequest, state: &AppState, form: Option<Params>) -> Res
         scope: None,
         resource_metadata: None,
     };
-    let invalid_request =
-        |d: &str| bearer_error(StatusCode::BAD_REQUEST, &challenge(Some(BearerErrorCode::InvalidRequest), d));
+    let invalid_request = |d: &str| {
+        bearer_error(
+            StatusCode::BAD_REQUEST,
+            &challenge(Some(BearerErrorCode::InvalidRequest), d),
+        )
+    };
     let invalid_token = || {
         bearer_error(
             StatusCode::UNAUTHORIZED,
-            &challenge(Some(BearerErrorCode::InvalidToken), "the access token is invalid, expired or revoked"),
+            &challenge(
+                Some(BearerErrorCode::InvalidToken),
+                "the access token is invalid, expired or revoked",
+            ),
         )
     };
 
     if Params::parse(req.query_string()).contains("access_token") {
-        return Ok(invalid_request("access tokens are not accepted in the query string"));
+        return Ok(invalid_request(
+            "access tokens are not accepted in the query string",
+        ));
     }
     let from_header = match authorization(req).map(parse_authorization) {
         None | Some(BearerHeader::OtherScheme) => None,
-        Some(BearerHeader::Malformed) => return Ok(invalid_request("the Authorization header is malformed")),
+        Some(BearerHeader::Malformed) => {
+            return Ok(invalid_request("the Authorization header is malformed"));
+        }
         Some(BearerHeader::Token(t)) => Some(t.to_owned()),
     };
     let from_body = match form.as_ref().map(|f| f.get("access_token")) {
@@ -63,7 +82,11 @@ async fn serve(req: &HttpRequest, state: &AppState, form: Option<Params>) -> Res
         Some(Ok(Some(t))) => Some(t.to_owned()),
     };
     let token = match (from_header, from_body) {
-        (Some(_), Some(_)) => return Ok(invalid_request("use one way of sending the access token, not two")),
+        (Some(_), Some(_)) => {
+            return Ok(invalid_request(
+                "use one way of sending the access token, not two",
+            ));
+        }
         (Some(t), None) | (None, Some(t)) => t,
         (None, None) => return Ok(bearer_error(StatusCode::UNAUTHORIZED, &challenge(None, ""))),
     };
@@ -75,8 +98,12 @@ async fn serve(req: &HttpRequest, state: &AppState, form: Option<Params>) -> Res
     let digest = token.digest();
     let found = state
         .db(move |conn| {
-            let Some(access) = tokens::find_access(conn, &digest)? else { return Ok(None) };
-            let Some(user_id) = access.user_id.clone() else { return Ok(Some((access, None))) };
+            let Some(access) = tokens::find_access(conn, &digest)? else {
+                return Ok(None);
+            };
+            let Some(user_id) = access.user_id.clone() else {
+                return Ok(Some((access, None)));
+            };
             let user = users::find_by_id(conn, &user_id)?;
             Ok(Some((access, user)))
         })
@@ -86,7 +113,10 @@ async fn serve(req: &HttpRequest, state: &AppState, form: Option<Params>) -> Res
         _ => return Ok(invalid_token()),
     };
     if !access.scopes.contains("openid") {
-        let mut c = challenge(Some(BearerErrorCode::InsufficientScope), "userinfo needs the openid scope");
+        let mut c = challenge(
+            Some(BearerErrorCode::InsufficientScope),
+            "userinfo needs the openid scope",
+        );
         c.scope = Some("openid".to_owned());
         return Ok(bearer_error(StatusCode::FORBIDDEN, &c));
     }

@@ -427,7 +427,8 @@ fn start_server(database_url: &str, dir: &Path) -> Server {
         .env("OAUTH_SECRET_KEY", SECRET_KEY)
         .env_remove("OAUTH_CONFIG")
         .env_remove("OAUTH_ISSUER")
-        .env("RUST_LOG", "info");
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1");
     let mut process = ChildGuard::spawn("oauth-server", command, dir);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + STEP;

@@ -12,8 +12,9 @@ use actix_web::dev::ServerHandle;
 use actix_web::{HttpServer, web};
 use oauth_core::authorize::ConsentMode;
 use oauth_core::{
-    Client, ClientId, ClientMetadata, ClientSecret, Email, FullName, GrantType, Password, PasswordHash, RedirectUri,
-    Role, ScopeSet, Timestamp, TokenEndpointAuthMethod, User, UserId, Username,
+    Client, ClientId, ClientMetadata, ClientSecret, Email, FullName, GrantType, Password,
+    PasswordHash, RedirectUri, Role, ScopeSet, Timestamp, TokenEndpointAuthMethod, User, UserId,
+    Username,
 };
 use oauth_server::config::{Config, Lifetimes, LogFormat, SecretSource};
 use oauth_server::secret_key::ServerSecret;
@@ -73,25 +74,34 @@ impl TestServer {
         let templates = Templates::load(config.templates_dir.as_deref()).unwrap();
         let offset = Arc::new(AtomicI64::new(0));
         let clock_offset = offset.clone();
-        let state = web::Data::new(AppState::new(config, t.db().clone(), templates).with_clock(Arc::new(move || {
-            let now = Timestamp::from_system(SystemTime::now());
-            Timestamp::from_unix(now.unix() + clock_offset.load(Ordering::SeqCst))
-        })));
+        let state = web::Data::new(AppState::new(config, t.db().clone(), templates).with_clock(
+            Arc::new(move || {
+                let now = Timestamp::from_system(SystemTime::now());
+                Timestamp::from_unix(now.unix() + clock_offset.load(Ordering::SeqCst))
+            }),
+        ));
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || oauth_server::app::app(state.clone(), key.clone()))
-                    .workers(2)
-                    .disable_signals()
-                    .listen(listener)
-                    .unwrap()
-                    .run();
+                let server =
+                    HttpServer::new(move || oauth_server::app::app(state.clone(), key.clone()))
+                        .workers(2)
+                        .disable_signals()
+                        .listen(listener)
+                        .unwrap()
+                        .run();
                 tx.send(server.handle()).unwrap();
                 server.await.unwrap();
             });
         });
         let handle = rx.recv().unwrap();
-        Self { base: format!("http://{addr}"), db: t.db().clone(), handle, thread: Some(thread), offset }
+        Self {
+            base: format!("http://{addr}"),
+            db: t.db().clone(),
+            handle,
+            thread: Some(thread),
+            offset,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -105,7 +115,8 @@ impl TestServer {
 
     /// Moves the server's clock forward.
     pub fn advance(&self, by: Duration) {
-        self.offset.fetch_add(i64::try_from(by.as_secs()).unwrap(), Ordering::SeqCst);
+        self.offset
+            .fetch_add(i64::try_from(by.as_secs()).unwrap(), Ordering::SeqCst);
     }
 
     pub fn browser(&self) -> Browser {
@@ -121,7 +132,10 @@ impl TestServer {
 
     /// A client without cookies, as a client application's back end.
     pub fn backend(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     // ---- fixtures ----
@@ -176,7 +190,11 @@ impl TestServer {
             updated_at: now,
         };
         clients::create(&mut self.db.conn().unwrap(), &client).unwrap();
-        TestClient { id: client.id.to_string(), secret: secret.map(|s| s.expose_secret().to_owned()), client }
+        TestClient {
+            id: client.id.to_string(),
+            secret: secret.map(|s| s.expose_secret().to_owned()),
+            client,
+        }
     }
 
     /// A public client (no secret; PKCE required).
@@ -267,7 +285,9 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -284,12 +304,20 @@ pub async fn read(resp: reqwest::Response) -> Reply {
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp.text().await.unwrap();
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl Browser {
     fn abs(&self, path: &str) -> String {
-        if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) }
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -297,7 +325,15 @@ impl Browser {
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Reply {
-        read(self.http.post(self.abs(path)).form(form).send().await.unwrap()).await
+        read(
+            self.http
+                .post(self.abs(path))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Logs in through the login page; returns the login POST's reply.
@@ -305,13 +341,26 @@ impl Browser {
         let page = self.get(&format!("/login?next={}", enc(next))).await;
         assert_eq!(page.status, StatusCode::OK);
         let csrf = page.field("csrf_token");
-        self.post("/login", &[("username", username), ("password", password), ("csrf_token", &csrf), ("next", next)])
-            .await
+        self.post(
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", &csrf),
+                ("next", next),
+            ],
+        )
+        .await
     }
 
     /// Answers a consent page with `allow` or `deny`.
     pub async fn decide(&self, consent: &Reply, decision: &str) -> Reply {
-        assert!(consent.body.contains("id=\"allow\""), "not a consent page: {} {}", consent.status, consent.body);
+        assert!(
+            consent.body.contains("id=\"allow\""),
+            "not a consent page: {} {}",
+            consent.status,
+            consent.body
+        );
         self.post(
             "/oauth/authorize/decision",
             &[
@@ -326,12 +375,22 @@ impl Browser {
 
     /// Logs in (if needed) and approves: the whole front channel of the
     /// code flow. Returns the final redirect's query parameters.
-    pub async fn authorize_and_allow(&self, path: &str, query: &str, username: &str) -> Vec<(String, String)> {
+    pub async fn authorize_and_allow(
+        &self,
+        path: &str,
+        query: &str,
+        username: &str,
+    ) -> Vec<(String, String)> {
         let mut reply = self.get(&format!("{path}?{query}")).await;
         if reply.status == StatusCode::SEE_OTHER && reply.location().starts_with("/login") {
             let next = format!("{path}?{query}");
             let login = self.login(username, PASSWORD, &next).await;
-            assert_eq!(login.status, StatusCode::SEE_OTHER, "login failed: {}", login.body);
+            assert_eq!(
+                login.status,
+                StatusCode::SEE_OTHER,
+                "login failed: {}",
+                login.body
+            );
             assert_eq!(login.location(), next);
             reply = self.get(&next).await;
         }
@@ -346,13 +405,21 @@ impl Browser {
 /// The query parameters of a redirect to `expected_base`.
 pub fn redirect_params(location: &str, expected_base: &str) -> Vec<(String, String)> {
     let (base, query) = location.split_once('?').unwrap_or((location, ""));
-    assert_eq!(base, expected_base, "redirected to the wrong place: {location}");
-    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    assert_eq!(
+        base, expected_base,
+        "redirected to the wrong place: {location}"
+    );
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// One parameter of a list.
 pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The value attribute of the input named `name`, HTML-unescaped.
@@ -378,8 +445,17 @@ fn unescape(s: &str) -> String {
 }
 
 /// Exchanges a code at the token endpoint with HTTP Basic.
-pub async fn exchange_code(app: &TestServer, client: &TestClient, code: &str, extra: &[(&str, &str)]) -> Reply {
-    let mut form: Vec<(&str, &str)> = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", CB)];
+pub async fn exchange_code(
+    app: &TestServer,
+    client: &TestClient,
+    code: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut form: Vec<(&str, &str)> = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CB),
+    ];
     form.extend_from_slice(extra);
     let mut req = app.backend().post(app.url("/oauth/token")).form(&form);
     if let Some(secret) = &client.secret {
@@ -408,10 +484,17 @@ pub async fn token_request(app: &TestServer, client: &TestClient, form: &[(&str,
 
 /// Runs the code flow for `client` and `username` (who must exist) and
 /// returns the token response JSON.
-pub async fn tokens_for(app: &TestServer, client: &TestClient, username: &str, scope: &str) -> serde_json::Value {
+pub async fn tokens_for(
+    app: &TestServer,
+    client: &TestClient,
+    username: &str,
+    scope: &str,
+) -> serde_json::Value {
     let browser = app.browser();
     let query = client.authorize_query(&format!("scope={}&state=s", enc(scope)));
-    let params = browser.authorize_and_allow("/oauth/authorize", &query, username).await;
+    let params = browser
+        .authorize_and_allow("/oauth/authorize", &query, username)
+        .await;
     let code = param(&params, "code").expect("a code").to_owned();
     let reply = exchange_code(app, client, &code, &[]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -420,5 +503,13 @@ pub async fn tokens_for(app: &TestServer, client: &TestClient, username: &str, s
 
 /// GET userinfo with a bearer token.
 pub async fn userinfo(app: &TestServer, token: &str) -> Reply {
-    read(app.backend().get(app.url("/oauth/userinfo")).bearer_auth(token).send().await.unwrap()).await
+    read(
+        app.backend()
+            .get(app.url("/oauth/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
