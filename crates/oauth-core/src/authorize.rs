@@ -91,7 +91,10 @@ impl RedirectError {
     /// The redirect URL: the error parameters, `state`, and the issuer
     /// (RFC 9207) appended to the redirect URI's query.
     pub fn location(&self, issuer: &str) -> String {
-        let mut params = vec![("error", self.code.as_str()), ("error_description", self.description.as_str())];
+        let mut params = vec![
+            ("error", self.code.as_str()),
+            ("error_description", self.description.as_str()),
+        ];
         if let Some(state) = &self.state {
             params.push(("state", state));
         }
@@ -101,7 +104,10 @@ impl RedirectError {
 }
 
 fn page(code: Code, description: impl Into<String>) -> AuthorizeError {
-    AuthorizeError::Page { code, description: description.into() }
+    AuthorizeError::Page {
+        code,
+        description: description.into(),
+    }
 }
 
 /// The `client_id` of a request, before anything else can be checked.
@@ -119,10 +125,14 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
     let m = &client.metadata;
 
     // 1. The redirect URI; its errors show a page.
-    let given = params.get("redirect_uri").map_err(|d| page(Code::InvalidRequest, d.to_string()))?;
+    let given = params
+        .get("redirect_uri")
+        .map_err(|d| page(Code::InvalidRequest, d.to_string()))?;
     let redirect_uri = match given {
         Some(uri) => {
-            if RedirectUri::parse(uri).is_err() || RedirectUri::find_match(&m.redirect_uris, uri).is_none() {
+            if RedirectUri::parse(uri).is_err()
+                || RedirectUri::find_match(&m.redirect_uris, uri).is_none()
+            {
                 return Err(page(
                     Code::InvalidRequest,
                     "the redirect_uri is not one of the client's registered redirect URIs",
@@ -132,7 +142,12 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         }
         None => match &m.default_redirect_uri {
             Some(default) => default.as_str().to_owned(),
-            None => return Err(page(Code::InvalidRequest, "the redirect_uri parameter is missing")),
+            None => {
+                return Err(page(
+                    Code::InvalidRequest,
+                    "the redirect_uri parameter is missing",
+                ));
+            }
         },
     };
 
@@ -156,7 +171,10 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         })
     };
     if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
-        return Err(fail(Code::InvalidRequest, format!("state is longer than {MAX_STATE_LEN} bytes")));
+        return Err(fail(
+            Code::InvalidRequest,
+            format!("state is longer than {MAX_STATE_LEN} bytes"),
+        ));
     }
     if let Some(dup) = params.first_duplicate(SINGLE_VALUED) {
         return Err(fail(Code::InvalidRequest, dup.to_string()));
@@ -165,14 +183,25 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
 
     // OIDC Core §6: request objects are optional; refuse rather than ignore.
     if get("request").is_some() {
-        return Err(fail(Code::RequestNotSupported, "request objects are not supported".into()));
+        return Err(fail(
+            Code::RequestNotSupported,
+            "request objects are not supported".into(),
+        ));
     }
     if get("request_uri").is_some() {
-        return Err(fail(Code::RequestUriNotSupported, "request_uri is not supported".into()));
+        return Err(fail(
+            Code::RequestUriNotSupported,
+            "request_uri is not supported".into(),
+        ));
     }
 
     let response_type = match get("response_type") {
-        None => return Err(fail(Code::InvalidRequest, "the response_type parameter is missing".into())),
+        None => {
+            return Err(fail(
+                Code::InvalidRequest,
+                "the response_type parameter is missing".into(),
+            ));
+        }
         Some("code") => ResponseType::Code,
         Some("token") if m.allows_grant(GrantType::Implicit) => ResponseType::Token,
         Some(other) => {
@@ -217,39 +246,52 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
 
     let nonce = get("nonce").map(str::to_owned);
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_STATE_LEN) {
-        return Err(fail(Code::InvalidRequest, format!("nonce is longer than {MAX_STATE_LEN} bytes")));
+        return Err(fail(
+            Code::InvalidRequest,
+            format!("nonce is longer than {MAX_STATE_LEN} bytes"),
+        ));
     }
 
     let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
         (None, Some(_)) => {
-            return Err(fail(Code::InvalidRequest, "code_challenge_method without code_challenge".into()));
+            return Err(fail(
+                Code::InvalidRequest,
+                "code_challenge_method without code_challenge".into(),
+            ));
         }
         (None, None) => None,
         (Some(challenge), method) => {
-            let method =
-                CodeChallengeMethod::parse(method).map_err(|e| fail(Code::InvalidRequest, e.to_string()))?;
+            let method = CodeChallengeMethod::parse(method)
+                .map_err(|e| fail(Code::InvalidRequest, e.to_string()))?;
             if method == CodeChallengeMethod::Plain && !m.allow_plain_pkce {
                 return Err(fail(
                     Code::InvalidRequest,
                     "code_challenge_method must be S256 for this client".into(),
                 ));
             }
-            Some(CodeChallenge::parse(challenge, method).map_err(|e| fail(Code::InvalidRequest, e.to_string()))?)
+            Some(
+                CodeChallenge::parse(challenge, method)
+                    .map_err(|e| fail(Code::InvalidRequest, e.to_string()))?,
+            )
         }
     };
     if m.is_public() && response_type == ResponseType::Code && code_challenge.is_none() {
         return Err(fail(
             Code::InvalidRequest,
-            "public clients must use PKCE: send code_challenge with code_challenge_method=S256".into(),
+            "public clients must use PKCE: send code_challenge with code_challenge_method=S256"
+                .into(),
         ));
     }
 
     let prompt = parse_prompt(get("prompt")).map_err(|e| fail(Code::InvalidRequest, e))?;
     let max_age = match get("max_age") {
         None => None,
-        Some(v) => Some(Duration::from_secs(
-            v.parse::<u64>().map_err(|_| fail(Code::InvalidRequest, "max_age must be a whole number of seconds".into()))?,
-        )),
+        Some(v) => Some(Duration::from_secs(v.parse::<u64>().map_err(|_| {
+            fail(
+                Code::InvalidRequest,
+                "max_age must be a whole number of seconds".into(),
+            )
+        })?)),
     };
 
     Ok(AuthorizeRequest {
@@ -305,14 +347,22 @@ pub fn authentication(
     now: Timestamp,
 ) -> Authentication {
     let Some(auth_time) = auth_time else {
-        return if request.prompt.none { Authentication::LoginRequired } else { Authentication::ShowLogin };
+        return if request.prompt.none {
+            Authentication::LoginRequired
+        } else {
+            Authentication::ShowLogin
+        };
     };
     if fresh {
         return Authentication::Proceed;
     }
     let too_old = request.max_age.is_some_and(|max| auth_time.plus(max) < now);
     if request.prompt.login || too_old {
-        return if request.prompt.none { Authentication::LoginRequired } else { Authentication::ShowLogin };
+        return if request.prompt.none {
+            Authentication::LoginRequired
+        } else {
+            Authentication::ShowLogin
+        };
     }
     Authentication::Proceed
 }

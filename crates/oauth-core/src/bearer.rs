@@ -25,16 +25,20 @@ pub fn parse_authorization(value: &str) -> BearerHeader<'_> {
         return BearerHeader::OtherScheme;
     }
     let token = rest.trim_start_matches(' ');
-    if is_b64token(token) { BearerHeader::Token(token) } else { BearerHeader::Malformed }
+    if is_b64token(token) {
+        BearerHeader::Token(token)
+    } else {
+        BearerHeader::Malformed
+    }
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
 pub fn is_b64token(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3).
@@ -71,7 +75,9 @@ impl Challenge {
 }
 
 fn clean(s: &str) -> String {
-    s.chars().filter(|c| matches!(c, '\x20' | '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')).collect()
+    s.chars()
+        .filter(|c| matches!(c, '\x20' | '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+        .collect()
 }
 
 #[cfg(test)]
@@ -82,23 +88,43 @@ mod tests {
 
     #[test]
     fn scheme_is_case_insensitive() {
-        assert_eq!(parse_authorization("Bearer abc"), BearerHeader::Token("abc"));
-        assert_eq!(parse_authorization("bearer abc=="), BearerHeader::Token("abc=="));
-        assert_eq!(parse_authorization("BEARER a.b-c_d~e+f/g"), BearerHeader::Token("a.b-c_d~e+f/g"));
+        assert_eq!(
+            parse_authorization("Bearer abc"),
+            BearerHeader::Token("abc")
+        );
+        assert_eq!(
+            parse_authorization("bearer abc=="),
+            BearerHeader::Token("abc==")
+        );
+        assert_eq!(
+            parse_authorization("BEARER a.b-c_d~e+f/g"),
+            BearerHeader::Token("a.b-c_d~e+f/g")
+        );
         assert_eq!(parse_authorization("Basic abc"), BearerHeader::OtherScheme);
         assert_eq!(parse_authorization("Bearerabc"), BearerHeader::OtherScheme);
     }
 
     #[test]
     fn tokens_must_be_b64token() {
-        for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b", "Bearer =abc", "Bearer a=b", "Bearer ä"] {
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a\"b",
+            "Bearer =abc",
+            "Bearer a=b",
+            "Bearer ä",
+        ] {
             assert_eq!(parse_authorization(bad), BearerHeader::Malformed, "{bad:?}");
         }
     }
 
     #[test]
     fn challenges_render_per_rfc_6750() {
-        let c = Challenge { realm: "https://auth.example".into(), ..Challenge::default() };
+        let c = Challenge {
+            realm: "https://auth.example".into(),
+            ..Challenge::default()
+        };
         assert_eq!(c.to_header_value(), "Bearer realm=\"https://auth.example\"");
         let c = Challenge {
             realm: "r".into(),

@@ -51,7 +51,10 @@ pub fn describe_scope(scope: &str) -> String {
     KNOWN_SCOPES
         .iter()
         .find(|(name, _)| *name == scope)
-        .map_or_else(|| format!("Access your {scope} data"), |(_, text)| (*text).to_owned())
+        .map_or_else(
+            || format!("Access your {scope} data"),
+            |(_, text)| (*text).to_owned(),
+        )
 }
 
 impl UserClaims {
@@ -63,11 +66,22 @@ impl UserClaims {
             sub: user.id.as_str().to_owned(),
             name: name.filter(|_| profile).map(|n| n.as_str().to_owned()),
             given_name: name.filter(|_| profile).map(|n| n.given_name().to_owned()),
-            family_name: name.filter(|_| profile).and_then(|n| n.family_name()).map(str::to_owned),
+            family_name: name
+                .filter(|_| profile)
+                .and_then(|n| n.family_name())
+                .map(str::to_owned),
             preferred_username: profile.then(|| user.username.as_str().to_owned()),
-            picture: user.picture.as_ref().filter(|_| profile).map(|p| p.as_str().to_owned()),
+            picture: user
+                .picture
+                .as_ref()
+                .filter(|_| profile)
+                .map(|p| p.as_str().to_owned()),
             updated_at: profile.then(|| user.updated_at.unix()),
-            email: user.email.as_ref().filter(|_| email).map(|e| e.as_str().to_owned()),
+            email: user
+                .email
+                .as_ref()
+                .filter(|_| email)
+                .map(|e| e.as_str().to_owned()),
             email_verified: email.then_some(user.email_verified),
             roles: scopes
                 .contains("roles")
@@ -102,12 +116,18 @@ mod tests {
     #[test]
     fn openid_alone_releases_only_sub() {
         let c = UserClaims::for_scopes(&alice(), &ScopeSet::parse("openid project").unwrap());
-        assert_eq!(serde_json::to_value(&c).unwrap(), serde_json::json!({"sub": "sub-1"}));
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            serde_json::json!({"sub": "sub-1"})
+        );
     }
 
     #[test]
     fn each_scope_releases_its_claims() {
-        let c = UserClaims::for_scopes(&alice(), &ScopeSet::parse("openid profile email roles").unwrap());
+        let c = UserClaims::for_scopes(
+            &alice(),
+            &ScopeSet::parse("openid profile email roles").unwrap(),
+        );
         assert_eq!(
             serde_json::to_value(&c).unwrap(),
             serde_json::json!({

@@ -37,7 +37,10 @@ pub struct PresentedClient {
 
 /// Reads the credentials from the `Authorization` header (if any) and the
 /// form parameters.
-pub fn presented(authorization: Option<&str>, params: &Params) -> Result<PresentedClient, TokenError> {
+pub fn presented(
+    authorization: Option<&str>,
+    params: &Params,
+) -> Result<PresentedClient, TokenError> {
     let body_id = params.get("client_id").map_err(TokenError::duplicate)?;
     let body_secret = params.get("client_secret").map_err(TokenError::duplicate)?;
     let basic = authorization.map(parse_basic).transpose()?;
@@ -55,18 +58,32 @@ pub fn presented(authorization: Option<&str>, params: &Params) -> Result<Present
                     "client_id in the body differs from the one in the Authorization header",
                 ));
             }
-            Ok(PresentedClient { client_id: id, secret: Some(secret), mechanism: Mechanism::Basic })
+            Ok(PresentedClient {
+                client_id: id,
+                secret: Some(secret),
+                mechanism: Mechanism::Basic,
+            })
         }
         None => {
             let Some(id) = body_id else {
-                return Err(TokenError::new(Code::InvalidClient, "client authentication is required"));
+                return Err(TokenError::new(
+                    Code::InvalidClient,
+                    "client authentication is required",
+                ));
             };
-            let client_id = ClientId::parse(id).map_err(|_| TokenError::new(Code::InvalidClient, "unknown client"))?;
+            let client_id = ClientId::parse(id)
+                .map_err(|_| TokenError::new(Code::InvalidClient, "unknown client"))?;
             let secret = body_secret
                 .map(ClientSecret::presented)
                 .transpose()
-                .map_err(|_| TokenError::new(Code::InvalidClient, "client authentication failed"))?;
-            Ok(PresentedClient { client_id, secret, mechanism: Mechanism::Body })
+                .map_err(|_| {
+                    TokenError::new(Code::InvalidClient, "client authentication failed")
+                })?;
+            Ok(PresentedClient {
+                client_id,
+                secret,
+                mechanism: Mechanism::Body,
+            })
         }
     }
 }
@@ -85,7 +102,10 @@ pub fn authenticate(client: &Client, presented: &PresentedClient) -> Result<(), 
             Code::InvalidClient,
             "this client authenticates with client_secret_post",
         )),
-        (_, _, None) => Err(TokenError::new(Code::InvalidClient, "client_secret is required")),
+        (_, _, None) => Err(TokenError::new(
+            Code::InvalidClient,
+            "client_secret is required",
+        )),
         (_, _, Some(secret)) => match &client.secret_digest {
             Some(digest) if digest.matches(secret.expose_secret()) => Ok(()),
             _ => Err(failed()),

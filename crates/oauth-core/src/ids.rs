@@ -237,9 +237,13 @@ string_newtype! {
 impl Picture {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let ok = s.len() <= 2000
-            && url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            && url::Url::parse(s)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if !ok {
-            return Err(InvalidValue::new("picture", "must be an absolute http(s) URL"));
+            return Err(InvalidValue::new(
+                "picture",
+                "must be an absolute http(s) URL",
+            ));
         }
         Ok(Self(s.to_owned()))
     }

@@ -17,7 +17,11 @@ pub struct Duplicate(pub &'static str);
 
 impl fmt::Display for Duplicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the {} parameter must not be sent more than once", self.0)
+        write!(
+            f,
+            "the {} parameter must not be sent more than once",
+            self.0
+        )
     }
 }
 
@@ -25,7 +29,11 @@ impl Params {
     /// Parses `application/x-www-form-urlencoded` text (a query string or
     /// a form body).
     pub fn parse(encoded: &str) -> Self {
-        Self(url::form_urlencoded::parse(encoded.as_bytes()).into_owned().collect())
+        Self(
+            url::form_urlencoded::parse(encoded.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
@@ -62,7 +70,9 @@ impl fmt::Debug for Params {
     /// Lists the parameter names only: values may be codes, tokens or
     /// secrets.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(k, _)| k)).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
     }
 }
 
@@ -83,7 +93,10 @@ mod tests {
     fn repeats_are_errors_even_with_equal_values() {
         let p = Params::parse("client_id=a&client_id=a&x=1");
         assert_eq!(p.get("client_id"), Err(Duplicate("client_id")));
-        assert_eq!(p.first_duplicate(&["x", "client_id"]), Some(Duplicate("client_id")));
+        assert_eq!(
+            p.first_duplicate(&["x", "client_id"]),
+            Some(Duplicate("client_id"))
+        );
         assert_eq!(p.first_duplicate(&["x"]), None);
     }
 

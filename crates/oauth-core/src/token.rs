@@ -22,7 +22,10 @@ pub struct TokenError {
 
 impl TokenError {
     pub fn new(code: Code, description: impl Into<String>) -> Self {
-        Self { code, description: description.into() }
+        Self {
+            code,
+            description: description.into(),
+        }
     }
 
     pub(crate) fn duplicate(d: Duplicate) -> Self {
@@ -79,7 +82,12 @@ impl TokenRequest {
         }
         let get = |name: &'static str| params.get(name).unwrap_or_default();
         let required = |name: &'static str| {
-            get(name).ok_or_else(|| TokenError::new(Code::InvalidRequest, format!("the {name} parameter is missing")))
+            get(name).ok_or_else(|| {
+                TokenError::new(
+                    Code::InvalidRequest,
+                    format!("the {name} parameter is missing"),
+                )
+            })
         };
         let scope = || {
             get("scope")
@@ -89,7 +97,9 @@ impl TokenRequest {
                 .map(|s| s.filter(|s| !s.is_empty()))
         };
         let token = |name: &'static str| {
-            required(name).and_then(|v| Token::presented(v).map_err(|_| TokenError::grant("the token is malformed")))
+            required(name).and_then(|v| {
+                Token::presented(v).map_err(|_| TokenError::grant("the token is malformed"))
+            })
         };
         match required("grant_type")? {
             "authorization_code" => Ok(Self::AuthorizationCode {
@@ -100,7 +110,10 @@ impl TokenRequest {
                     .transpose()
                     .map_err(|e| TokenError::new(Code::InvalidRequest, e.to_string()))?,
             }),
-            "refresh_token" => Ok(Self::RefreshToken { refresh_token: token("refresh_token")?, scope: scope()? }),
+            "refresh_token" => Ok(Self::RefreshToken {
+                refresh_token: token("refresh_token")?,
+                scope: scope()?,
+            }),
             "client_credentials" => Ok(Self::ClientCredentials { scope: scope()? }),
             other => Err(TokenError::new(
                 Code::UnsupportedGrantType,
@@ -164,14 +177,20 @@ impl AuthorizationCode {
                 ));
             }
             (_, Some(given)) if given != self.redirect_uri => {
-                return Err(TokenError::grant("redirect_uri does not match the authorization request"));
+                return Err(TokenError::grant(
+                    "redirect_uri does not match the authorization request",
+                ));
             }
             _ => {}
         }
         match (&self.code_challenge, verifier) {
             (Some(challenge), Some(verifier)) if challenge.verify(verifier) => Ok(()),
-            (Some(_), Some(_)) => Err(TokenError::grant("the code_verifier does not match the code_challenge")),
-            (Some(_), None) => Err(TokenError::grant("code_verifier is required: the authorization request used PKCE")),
+            (Some(_), Some(_)) => Err(TokenError::grant(
+                "the code_verifier does not match the code_challenge",
+            )),
+            (Some(_), None) => Err(TokenError::grant(
+                "code_verifier is required: the authorization request used PKCE",
+            )),
             (None, Some(_)) => Err(TokenError::grant(
                 "code_verifier was sent, but the authorization request had no code_challenge",
             )),
@@ -214,23 +233,32 @@ impl RefreshToken {
         now: Timestamp,
     ) -> Result<ScopeSet, RefreshRefused> {
         if &self.client_id != client_id {
-            return Err(RefreshRefused::Invalid(TokenError::grant("the refresh token was issued to another client")));
+            return Err(RefreshRefused::Invalid(TokenError::grant(
+                "the refresh token was issued to another client",
+            )));
         }
         if self.revoked {
-            return Err(RefreshRefused::Invalid(TokenError::grant("the refresh token was revoked")));
+            return Err(RefreshRefused::Invalid(TokenError::grant(
+                "the refresh token was revoked",
+            )));
         }
         if self.rotated {
             return Err(RefreshRefused::Reused);
         }
         if now >= self.expires_at {
-            return Err(RefreshRefused::Invalid(TokenError::grant("the refresh token has expired")));
+            return Err(RefreshRefused::Invalid(TokenError::grant(
+                "the refresh token has expired",
+            )));
         }
         match requested {
             None => Ok(self.scopes.clone()),
             Some(scopes) if scopes.is_subset_of(&self.scopes) => Ok(scopes.clone()),
             Some(scopes) => Err(RefreshRefused::Invalid(TokenError::new(
                 Code::InvalidScope,
-                format!("the grant does not include: {}", scopes.difference(&self.scopes)),
+                format!(
+                    "the grant does not include: {}",
+                    scopes.difference(&self.scopes)
+                ),
             ))),
         }
     }

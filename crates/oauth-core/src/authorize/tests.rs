@@ -7,7 +7,10 @@ const CB: &str = "http://localhost:3000/oauth_code";
 fn client() -> Client {
     let metadata = ClientMetadata::new(
         "Demo",
-        vec![RedirectUri::parse(CB).unwrap(), RedirectUri::parse("http://127.0.0.1/native").unwrap()],
+        vec![
+            RedirectUri::parse(CB).unwrap(),
+            RedirectUri::parse("http://127.0.0.1/native").unwrap(),
+        ],
         ScopeSet::parse("openid profile project").unwrap(),
     )
     .validate()
@@ -55,13 +58,23 @@ fn the_seed_request_validates_with_the_clients_defaults() {
     let r = validate_str("client_id=demo&response_type=code", &client()).unwrap();
     assert_eq!(r.redirect_uri, CB, "the default redirect URI");
     assert!(!r.redirect_uri_given);
-    assert_eq!(r.scopes, client().metadata.scopes, "scope defaults to the client's");
+    assert_eq!(
+        r.scopes,
+        client().metadata.scopes,
+        "scope defaults to the client's"
+    );
 }
 
 #[test]
 fn client_id_problems_never_redirect() {
     for q in ["", "client_id=", "client_id=a&client_id=b", "client_id=%0A"] {
-        assert!(matches!(requested_client_id(&Params::parse(q)), Err(AuthorizeError::Page { .. })), "{q}");
+        assert!(
+            matches!(
+                requested_client_id(&Params::parse(q)),
+                Err(AuthorizeError::Page { .. })
+            ),
+            "{q}"
+        );
     }
 }
 
@@ -81,7 +94,11 @@ fn redirect_uri_problems_never_redirect() {
 
 #[test]
 fn loopback_redirects_take_any_port_and_keep_it() {
-    let r = validate_str("client_id=demo&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A50123%2Fnative", &client()).unwrap();
+    let r = validate_str(
+        "client_id=demo&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A50123%2Fnative",
+        &client(),
+    )
+    .unwrap();
     assert_eq!(r.redirect_uri, "http://127.0.0.1:50123/native");
 }
 
@@ -89,18 +106,54 @@ fn loopback_redirects_take_any_port_and_keep_it() {
 fn other_errors_redirect_with_state() {
     let cases = [
         ("client_id=demo&state=s1", Code::InvalidRequest),
-        ("client_id=demo&state=s1&response_type=token", Code::UnsupportedResponseType),
-        ("client_id=demo&state=s1&response_type=id_token", Code::UnsupportedResponseType),
-        ("client_id=demo&state=s1&response_type=code&scope=admin", Code::InvalidScope),
-        ("client_id=demo&state=s1&response_type=code&scope=a%22b", Code::InvalidScope),
-        ("client_id=demo&state=s1&response_type=code&scope=a&scope=b", Code::InvalidRequest),
-        ("client_id=demo&state=s1&response_type=code&request=eyJ", Code::RequestNotSupported),
-        ("client_id=demo&state=s1&response_type=code&request_uri=https%3A%2F%2Fx", Code::RequestUriNotSupported),
-        ("client_id=demo&state=s1&response_type=code&prompt=none+login", Code::InvalidRequest),
-        ("client_id=demo&state=s1&response_type=code&prompt=bogus", Code::InvalidRequest),
-        ("client_id=demo&state=s1&response_type=code&max_age=-1", Code::InvalidRequest),
-        ("client_id=demo&state=s1&response_type=code&response_mode=form_post", Code::InvalidRequest),
-        ("client_id=demo&state=s1&response_type=code&code_challenge_method=S256", Code::InvalidRequest),
+        (
+            "client_id=demo&state=s1&response_type=token",
+            Code::UnsupportedResponseType,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=id_token",
+            Code::UnsupportedResponseType,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&scope=admin",
+            Code::InvalidScope,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&scope=a%22b",
+            Code::InvalidScope,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&scope=a&scope=b",
+            Code::InvalidRequest,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&request=eyJ",
+            Code::RequestNotSupported,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&request_uri=https%3A%2F%2Fx",
+            Code::RequestUriNotSupported,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&prompt=none+login",
+            Code::InvalidRequest,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&prompt=bogus",
+            Code::InvalidRequest,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&max_age=-1",
+            Code::InvalidRequest,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&response_mode=form_post",
+            Code::InvalidRequest,
+        ),
+        (
+            "client_id=demo&state=s1&response_type=code&code_challenge_method=S256",
+            Code::InvalidRequest,
+        ),
     ];
     for (q, code) in cases {
         let e = redirect_error(validate_str(q, &client()));
@@ -112,7 +165,10 @@ fn other_errors_redirect_with_state() {
 
 #[test]
 fn a_repeated_state_is_an_error_without_state() {
-    let e = redirect_error(validate_str("client_id=demo&response_type=code&state=a&state=b", &client()));
+    let e = redirect_error(validate_str(
+        "client_id=demo&response_type=code&state=a&state=b",
+        &client(),
+    ));
     assert_eq!(e.code, Code::InvalidRequest);
     assert_eq!(e.state, None);
 }
@@ -124,25 +180,48 @@ fn public_clients_must_use_s256() {
     assert_eq!(e.code, Code::InvalidRequest);
     let verifier = CodeVerifier::parse(&"v".repeat(43)).unwrap();
     let s256 = CodeChallenge::s256_of(&verifier);
-    let ok = validate_str(&format!("client_id=demo&response_type=code&code_challenge={}&code_challenge_method=S256", s256.as_str()), &c).unwrap();
+    let ok = validate_str(
+        &format!(
+            "client_id=demo&response_type=code&code_challenge={}&code_challenge_method=S256",
+            s256.as_str()
+        ),
+        &c,
+    )
+    .unwrap();
     assert_eq!(ok.code_challenge, Some(s256));
     // Plain, stated or implied by a missing method, is refused.
     for q in [
-        format!("client_id=demo&response_type=code&code_challenge={}&code_challenge_method=plain", "v".repeat(43)),
-        format!("client_id=demo&response_type=code&code_challenge={}", "v".repeat(43)),
+        format!(
+            "client_id=demo&response_type=code&code_challenge={}&code_challenge_method=plain",
+            "v".repeat(43)
+        ),
+        format!(
+            "client_id=demo&response_type=code&code_challenge={}",
+            "v".repeat(43)
+        ),
     ] {
-        assert_eq!(redirect_error(validate_str(&q, &c)).code, Code::InvalidRequest, "{q}");
+        assert_eq!(
+            redirect_error(validate_str(&q, &c)).code,
+            Code::InvalidRequest,
+            "{q}"
+        );
     }
 }
 
 #[test]
 fn plain_pkce_only_for_confidential_clients_that_opt_in() {
-    let q = format!("client_id=demo&response_type=code&code_challenge={}&code_challenge_method=plain", "v".repeat(43));
+    let q = format!(
+        "client_id=demo&response_type=code&code_challenge={}&code_challenge_method=plain",
+        "v".repeat(43)
+    );
     assert!(validate_str(&q, &client()).is_err());
     let mut opted = client();
     opted.metadata.allow_plain_pkce = true;
     let r = validate_str(&q, &opted).unwrap();
-    assert_eq!(r.code_challenge.unwrap().method(), CodeChallengeMethod::Plain);
+    assert_eq!(
+        r.code_challenge.unwrap().method(),
+        CodeChallengeMethod::Plain
+    );
 }
 
 #[test]
@@ -157,7 +236,10 @@ fn implicit_only_for_clients_registered_with_it() {
 fn clients_without_the_code_grant_are_unauthorized() {
     let mut c = client();
     c.metadata.grant_types = vec![GrantType::Implicit];
-    assert_eq!(redirect_error(validate_str("client_id=demo&response_type=code", &c)).code, Code::UnauthorizedClient);
+    assert_eq!(
+        redirect_error(validate_str("client_id=demo&response_type=code", &c)).code,
+        Code::UnauthorizedClient
+    );
 }
 
 #[test]
@@ -176,9 +258,18 @@ fn error_locations_keep_the_query_and_name_the_issuer() {
 
 #[test]
 fn append_query_handles_bare_and_trailing_separators() {
-    assert_eq!(append_query("https://a/cb", &[("code", "x")]), "https://a/cb?code=x");
-    assert_eq!(append_query("https://a/cb?", &[("code", "x")]), "https://a/cb?code=x");
-    assert_eq!(append_query("https://a/cb?a=1&", &[("code", "x")]), "https://a/cb?a=1&code=x");
+    assert_eq!(
+        append_query("https://a/cb", &[("code", "x")]),
+        "https://a/cb?code=x"
+    );
+    assert_eq!(
+        append_query("https://a/cb?", &[("code", "x")]),
+        "https://a/cb?code=x"
+    );
+    assert_eq!(
+        append_query("https://a/cb?a=1&", &[("code", "x")]),
+        "https://a/cb?a=1&code=x"
+    );
 }
 
 fn request(prompt: &str, max_age: Option<u64>) -> AuthorizeRequest {
@@ -193,15 +284,42 @@ fn request(prompt: &str, max_age: Option<u64>) -> AuthorizeRequest {
 fn authentication_decisions() {
     let now = Timestamp::from_unix(1000);
     let logged_in = Some(Timestamp::from_unix(900));
-    assert_eq!(authentication(&request("", None), None, false, now), Authentication::ShowLogin);
-    assert_eq!(authentication(&request("none", None), None, false, now), Authentication::LoginRequired);
-    assert_eq!(authentication(&request("", None), logged_in, false, now), Authentication::Proceed);
-    assert_eq!(authentication(&request("login", None), logged_in, false, now), Authentication::ShowLogin);
-    assert_eq!(authentication(&request("login", None), logged_in, true, now), Authentication::Proceed);
-    assert_eq!(authentication(&request("", Some(50)), logged_in, false, now), Authentication::ShowLogin);
-    assert_eq!(authentication(&request("none", Some(50)), logged_in, false, now), Authentication::LoginRequired);
-    assert_eq!(authentication(&request("", Some(200)), logged_in, false, now), Authentication::Proceed);
-    assert_eq!(authentication(&request("", Some(0)), logged_in, true, now), Authentication::Proceed);
+    assert_eq!(
+        authentication(&request("", None), None, false, now),
+        Authentication::ShowLogin
+    );
+    assert_eq!(
+        authentication(&request("none", None), None, false, now),
+        Authentication::LoginRequired
+    );
+    assert_eq!(
+        authentication(&request("", None), logged_in, false, now),
+        Authentication::Proceed
+    );
+    assert_eq!(
+        authentication(&request("login", None), logged_in, false, now),
+        Authentication::ShowLogin
+    );
+    assert_eq!(
+        authentication(&request("login", None), logged_in, true, now),
+        Authentication::Proceed
+    );
+    assert_eq!(
+        authentication(&request("", Some(50)), logged_in, false, now),
+        Authentication::ShowLogin
+    );
+    assert_eq!(
+        authentication(&request("none", Some(50)), logged_in, false, now),
+        Authentication::LoginRequired
+    );
+    assert_eq!(
+        authentication(&request("", Some(200)), logged_in, false, now),
+        Authentication::Proceed
+    );
+    assert_eq!(
+        authentication(&request("", Some(0)), logged_in, true, now),
+        Authentication::Proceed
+    );
 }
 
 #[test]
@@ -212,11 +330,24 @@ fn consent_decisions() {
     let less = ScopeSet::parse("openid").unwrap();
     assert!(needs_consent(ConsentMode::Force, &c, &r, Some(&all)));
     assert!(!needs_consent(ConsentMode::Auto, &c, &r, Some(&all)));
-    assert!(needs_consent(ConsentMode::Auto, &c, &r, Some(&less)), "new scopes ask again");
+    assert!(
+        needs_consent(ConsentMode::Auto, &c, &r, Some(&less)),
+        "new scopes ask again"
+    );
     assert!(needs_consent(ConsentMode::Auto, &c, &r, None));
-    assert!(needs_consent(ConsentMode::Auto, &c, &request("consent", None), Some(&all)));
+    assert!(needs_consent(
+        ConsentMode::Auto,
+        &c,
+        &request("consent", None),
+        Some(&all)
+    ));
     let mut trusted = client();
     trusted.metadata.skip_authorization = true;
     assert!(!needs_consent(ConsentMode::Force, &trusted, &r, None));
-    assert!(needs_consent(ConsentMode::Force, &trusted, &request("consent", None), None));
+    assert!(needs_consent(
+        ConsentMode::Force,
+        &trusted,
+        &request("consent", None),
+        None
+    ));
 }

@@ -27,7 +27,10 @@ fn client(method: TokenEndpointAuthMethod) -> (Client, ClientSecret) {
 
 fn basic(id: &str, secret: &str) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!("Basic {}", STANDARD.encode(format!("{}:{}", enc(id), enc(secret))))
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+    )
 }
 
 fn check(client: &Client, auth: Option<&str>, body: &str) -> Result<(), TokenError> {
@@ -60,16 +63,29 @@ fn wrong_secrets_are_invalid_client() {
 fn two_mechanisms_at_once_are_invalid_request() {
     let (_, s) = client(TokenEndpointAuthMethod::ClientSecretBasic);
     let body = format!("client_secret={}", s.expose_secret());
-    let e = presented(Some(&basic("demo client", s.expose_secret())), &Params::parse(&body)).unwrap_err();
+    let e = presented(
+        Some(&basic("demo client", s.expose_secret())),
+        &Params::parse(&body),
+    )
+    .unwrap_err();
     assert_eq!(e.code, Code::InvalidRequest);
-    let e = presented(Some(&basic("demo client", s.expose_secret())), &Params::parse("client_id=other")).unwrap_err();
+    let e = presented(
+        Some(&basic("demo client", s.expose_secret())),
+        &Params::parse("client_id=other"),
+    )
+    .unwrap_err();
     assert_eq!(e.code, Code::InvalidRequest);
 }
 
 #[test]
 fn post_clients_must_use_the_body() {
     let (c, s) = client(TokenEndpointAuthMethod::ClientSecretPost);
-    assert_eq!(check(&c, Some(&basic("demo client", s.expose_secret())), "").unwrap_err().code, Code::InvalidClient);
+    assert_eq!(
+        check(&c, Some(&basic("demo client", s.expose_secret())), "")
+            .unwrap_err()
+            .code,
+        Code::InvalidClient
+    );
     let body = format!("client_id=demo+client&client_secret={}", s.expose_secret());
     assert!(check(&c, None, &body).is_ok());
 }
@@ -78,15 +94,44 @@ fn post_clients_must_use_the_body() {
 fn public_clients_send_no_secret() {
     let (c, _) = client(TokenEndpointAuthMethod::None);
     assert!(check(&c, None, "client_id=demo+client").is_ok());
-    assert_eq!(check(&c, None, "client_id=demo+client&client_secret=x").unwrap_err().code, Code::InvalidClient);
-    assert_eq!(check(&c, Some(&basic("demo client", "x")), "").unwrap_err().code, Code::InvalidClient);
+    assert_eq!(
+        check(&c, None, "client_id=demo+client&client_secret=x")
+            .unwrap_err()
+            .code,
+        Code::InvalidClient
+    );
+    assert_eq!(
+        check(&c, Some(&basic("demo client", "x")), "")
+            .unwrap_err()
+            .code,
+        Code::InvalidClient
+    );
 }
 
 #[test]
 fn missing_or_malformed_credentials() {
-    assert_eq!(presented(None, &Params::parse("")).unwrap_err().code, Code::InvalidClient);
-    for header in ["Basic", "Basic !!!", "Bearer abc", &format!("Basic {}", STANDARD.encode("no-colon"))] {
-        assert_eq!(presented(Some(header), &Params::parse("")).unwrap_err().code, Code::InvalidClient, "{header}");
+    assert_eq!(
+        presented(None, &Params::parse("")).unwrap_err().code,
+        Code::InvalidClient
+    );
+    for header in [
+        "Basic",
+        "Basic !!!",
+        "Bearer abc",
+        &format!("Basic {}", STANDARD.encode("no-colon")),
+    ] {
+        assert_eq!(
+            presented(Some(header), &Params::parse(""))
+                .unwrap_err()
+                .code,
+            Code::InvalidClient,
+            "{header}"
+        );
     }
-    assert_eq!(presented(None, &Params::parse("client_id=a&client_id=b")).unwrap_err().code, Code::InvalidRequest);
+    assert_eq!(
+        presented(None, &Params::parse("client_id=a&client_id=b"))
+            .unwrap_err()
+            .code,
+        Code::InvalidRequest
+    );
 }

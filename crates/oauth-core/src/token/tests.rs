@@ -26,9 +26,22 @@ const CB: Option<&str> = Some("http://localhost:3000/oauth_code");
 
 #[test]
 fn parses_each_grant() {
-    let r = TokenRequest::parse(&Params::parse("grant_type=authorization_code&code=abc&redirect_uri=x")).unwrap();
-    assert!(matches!(r, TokenRequest::AuthorizationCode { redirect_uri: Some(_), code_verifier: None, .. }));
-    let r = TokenRequest::parse(&Params::parse("grant_type=refresh_token&refresh_token=r&scope=a+b")).unwrap();
+    let r = TokenRequest::parse(&Params::parse(
+        "grant_type=authorization_code&code=abc&redirect_uri=x",
+    ))
+    .unwrap();
+    assert!(matches!(
+        r,
+        TokenRequest::AuthorizationCode {
+            redirect_uri: Some(_),
+            code_verifier: None,
+            ..
+        }
+    ));
+    let r = TokenRequest::parse(&Params::parse(
+        "grant_type=refresh_token&refresh_token=r&scope=a+b",
+    ))
+    .unwrap();
     assert!(matches!(&r, TokenRequest::RefreshToken { scope: Some(s), .. } if s.len() == 2));
     let r = TokenRequest::parse(&Params::parse("grant_type=client_credentials")).unwrap();
     assert_eq!(r, TokenRequest::ClientCredentials { scope: None });
@@ -38,16 +51,35 @@ fn parses_each_grant() {
 fn parse_errors_carry_the_rfc_codes() {
     let cases = [
         ("", Code::InvalidRequest),
-        ("grant_type=password&username=a&password=b", Code::UnsupportedGrantType),
+        (
+            "grant_type=password&username=a&password=b",
+            Code::UnsupportedGrantType,
+        ),
         ("grant_type=authorization_code", Code::InvalidRequest),
-        ("grant_type=authorization_code&code=a&code=b", Code::InvalidRequest),
-        ("grant_type=authorization_code&code=a&code_verifier=short", Code::InvalidRequest),
+        (
+            "grant_type=authorization_code&code=a&code=b",
+            Code::InvalidRequest,
+        ),
+        (
+            "grant_type=authorization_code&code=a&code_verifier=short",
+            Code::InvalidRequest,
+        ),
         ("grant_type=refresh_token", Code::InvalidRequest),
-        ("grant_type=refresh_token&refresh_token=r&scope=a%5Cb", Code::InvalidScope),
-        ("grant_type=client_credentials&grant_type=client_credentials", Code::InvalidRequest),
+        (
+            "grant_type=refresh_token&refresh_token=r&scope=a%5Cb",
+            Code::InvalidScope,
+        ),
+        (
+            "grant_type=client_credentials&grant_type=client_credentials",
+            Code::InvalidRequest,
+        ),
     ];
     for (body, code) in cases {
-        assert_eq!(TokenRequest::parse(&Params::parse(body)).unwrap_err().code, code, "{body}");
+        assert_eq!(
+            TokenRequest::parse(&Params::parse(body)).unwrap_err().code,
+            code,
+            "{body}"
+        );
     }
 }
 
@@ -59,27 +91,67 @@ fn a_good_code_passes() {
 #[test]
 fn codes_are_bound_to_client_expiry_and_redirect_uri() {
     let other = ClientId::parse("other").unwrap();
-    assert_eq!(code().check(&other, CB, None, NOW).unwrap_err().code, Code::InvalidGrant);
-    assert_eq!(code().check(&demo(), CB, None, Timestamp::from_unix(700)).unwrap_err().code, Code::InvalidGrant);
-    assert_eq!(code().check(&demo(), None, None, NOW).unwrap_err().code, Code::InvalidGrant);
-    assert_eq!(code().check(&demo(), Some("http://localhost:3000/other"), None, NOW).unwrap_err().code, Code::InvalidGrant);
+    assert_eq!(
+        code().check(&other, CB, None, NOW).unwrap_err().code,
+        Code::InvalidGrant
+    );
+    assert_eq!(
+        code()
+            .check(&demo(), CB, None, Timestamp::from_unix(700))
+            .unwrap_err()
+            .code,
+        Code::InvalidGrant
+    );
+    assert_eq!(
+        code().check(&demo(), None, None, NOW).unwrap_err().code,
+        Code::InvalidGrant
+    );
+    assert_eq!(
+        code()
+            .check(&demo(), Some("http://localhost:3000/other"), None, NOW)
+            .unwrap_err()
+            .code,
+        Code::InvalidGrant
+    );
     // Not named in the authorization request: may be omitted, must match if sent.
-    let defaulted = AuthorizationCode { redirect_uri_given: false, ..code() };
+    let defaulted = AuthorizationCode {
+        redirect_uri_given: false,
+        ..code()
+    };
     assert!(defaulted.check(&demo(), None, None, NOW).is_ok());
     assert!(defaulted.check(&demo(), CB, None, NOW).is_ok());
-    assert!(defaulted.check(&demo(), Some("http://evil/cb"), None, NOW).is_err());
+    assert!(
+        defaulted
+            .check(&demo(), Some("http://evil/cb"), None, NOW)
+            .is_err()
+    );
 }
 
 #[test]
 fn pkce_is_enforced_both_ways() {
     let verifier = CodeVerifier::parse(&"v".repeat(43)).unwrap();
     let wrong = CodeVerifier::parse(&"w".repeat(43)).unwrap();
-    let with = AuthorizationCode { code_challenge: Some(CodeChallenge::s256_of(&verifier)), ..code() };
+    let with = AuthorizationCode {
+        code_challenge: Some(CodeChallenge::s256_of(&verifier)),
+        ..code()
+    };
     assert!(with.check(&demo(), CB, Some(&verifier), NOW).is_ok());
-    assert_eq!(with.check(&demo(), CB, Some(&wrong), NOW).unwrap_err().code, Code::InvalidGrant);
-    assert_eq!(with.check(&demo(), CB, None, NOW).unwrap_err().code, Code::InvalidGrant);
+    assert_eq!(
+        with.check(&demo(), CB, Some(&wrong), NOW).unwrap_err().code,
+        Code::InvalidGrant
+    );
+    assert_eq!(
+        with.check(&demo(), CB, None, NOW).unwrap_err().code,
+        Code::InvalidGrant
+    );
     // A verifier without a stored challenge: a PKCE downgrade attempt.
-    assert_eq!(code().check(&demo(), CB, Some(&verifier), NOW).unwrap_err().code, Code::InvalidGrant);
+    assert_eq!(
+        code()
+            .check(&demo(), CB, Some(&verifier), NOW)
+            .unwrap_err()
+            .code,
+        Code::InvalidGrant
+    );
 }
 
 fn refresh() -> RefreshToken {
@@ -110,10 +182,30 @@ fn refresh_may_narrow_but_never_widen() {
 #[test]
 fn refresh_failures() {
     let other = ClientId::parse("other").unwrap();
-    assert!(matches!(refresh().check(&other, None, NOW), Err(RefreshRefused::Invalid(_))));
-    assert_eq!(RefreshToken { rotated: true, ..refresh() }.check(&demo(), None, NOW), Err(RefreshRefused::Reused));
-    assert!(matches!(RefreshToken { revoked: true, ..refresh() }.check(&demo(), None, NOW), Err(RefreshRefused::Invalid(_))));
-    assert!(matches!(refresh().check(&demo(), None, Timestamp::from_unix(1000)), Err(RefreshRefused::Invalid(_))));
+    assert!(matches!(
+        refresh().check(&other, None, NOW),
+        Err(RefreshRefused::Invalid(_))
+    ));
+    assert_eq!(
+        RefreshToken {
+            rotated: true,
+            ..refresh()
+        }
+        .check(&demo(), None, NOW),
+        Err(RefreshRefused::Reused)
+    );
+    assert!(matches!(
+        RefreshToken {
+            revoked: true,
+            ..refresh()
+        }
+        .check(&demo(), None, NOW),
+        Err(RefreshRefused::Invalid(_))
+    ));
+    assert!(matches!(
+        refresh().check(&demo(), None, Timestamp::from_unix(1000)),
+        Err(RefreshRefused::Invalid(_))
+    ));
 }
 
 #[test]
