@@ -15,31 +15,17 @@ use crate::schema::clients;
 #[diesel(table_name = clients)]
 struct ClientRow {
     client_id: String,
-    client_secret_hash: Option<String>,
-    name: String,
-    redirect_uris: String,
-    default_redirect_uri: Option<String>,
-    scopes: String,
-    grant_types: String,
-    response_types: String,
-    token_endpoint_auth_method: String,
-    skip_authorization: bool,
-    allowed_roles: String,
-    access_token_format: String,
-    allow_plain_pkce: bool,
-    client_uri: Option<String>,
-    logo_uri: Option<String>,
-    contacts: String,
+    #[diesel(embed)]
+    fields: ClientFields,
     registration_access_token_hash: Option<String>,
     created_at: i64,
-    updated_at: i64,
 }
 
 /// The columns an update may change: everything but the id, the creation
 /// time and the registration access token.
-#[derive(AsChangeset)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
-struct ClientChanges {
+struct ClientFields {
     client_secret_hash: Option<String>,
     name: String,
     redirect_uris: String,
@@ -58,7 +44,7 @@ struct ClientChanges {
     updated_at: i64,
 }
 
-impl ClientChanges {
+impl ClientFields {
     fn from_client(c: &Client) -> Self {
         let m = &c.metadata;
         let response_types: Vec<&str> = m.response_types().iter().map(|r| r.as_str()).collect();
@@ -94,72 +80,52 @@ impl ClientChanges {
 
 impl ClientRow {
     fn from_client(c: &Client) -> Self {
-        let ch = ClientChanges::from_client(c);
         Self {
             client_id: c.id.as_str().to_owned(),
-            client_secret_hash: ch.client_secret_hash,
-            name: ch.name,
-            redirect_uris: ch.redirect_uris,
-            default_redirect_uri: ch.default_redirect_uri,
-            scopes: ch.scopes,
-            grant_types: ch.grant_types,
-            response_types: ch.response_types,
-            token_endpoint_auth_method: ch.token_endpoint_auth_method,
-            skip_authorization: ch.skip_authorization,
-            allowed_roles: ch.allowed_roles,
-            access_token_format: ch.access_token_format,
-            allow_plain_pkce: ch.allow_plain_pkce,
-            client_uri: ch.client_uri,
-            logo_uri: ch.logo_uri,
-            contacts: ch.contacts,
+            fields: ClientFields::from_client(c),
             registration_access_token_hash: None,
             created_at: c.created_at.unix(),
-            updated_at: ch.updated_at,
         }
     }
 
     fn into_client(self) -> Result<Client, StoreError> {
         const T: &str = "clients";
+        let f = self.fields;
         let metadata = ClientMetadata {
-            name: self.name,
-            redirect_uris: decode_list(
-                T,
-                "redirect_uris",
-                &self.redirect_uris,
-                RedirectUri::parse,
-            )?,
-            default_redirect_uri: self
+            name: f.name,
+            redirect_uris: decode_list(T, "redirect_uris", &f.redirect_uris, RedirectUri::parse)?,
+            default_redirect_uri: f
                 .default_redirect_uri
                 .as_deref()
                 .map(|u| decode(T, "default_redirect_uri", u, RedirectUri::parse))
                 .transpose()?,
-            scopes: decode(T, "scopes", &self.scopes, ScopeSet::parse)?,
-            grant_types: decode_list(T, "grant_types", &self.grant_types, GrantType::parse)?,
+            scopes: decode(T, "scopes", &f.scopes, ScopeSet::parse)?,
+            grant_types: decode_list(T, "grant_types", &f.grant_types, GrantType::parse)?,
             token_endpoint_auth_method: decode(
                 T,
                 "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
+                &f.token_endpoint_auth_method,
                 TokenEndpointAuthMethod::parse,
             )?,
-            skip_authorization: self.skip_authorization,
-            allowed_roles: decode_list(T, "allowed_roles", &self.allowed_roles, Role::parse)?,
+            skip_authorization: f.skip_authorization,
+            allowed_roles: decode_list(T, "allowed_roles", &f.allowed_roles, Role::parse)?,
             access_token_format: decode(
                 T,
                 "access_token_format",
-                &self.access_token_format,
+                &f.access_token_format,
                 AccessTokenFormat::parse,
             )?,
-            allow_plain_pkce: self.allow_plain_pkce,
-            client_uri: self.client_uri,
-            logo_uri: self.logo_uri,
-            contacts: decode_list(T, "contacts", &self.contacts, |s| {
+            allow_plain_pkce: f.allow_plain_pkce,
+            client_uri: f.client_uri,
+            logo_uri: f.logo_uri,
+            contacts: decode_list(T, "contacts", &f.contacts, |s| {
                 Ok::<_, std::convert::Infallible>(s.to_owned())
             })?,
         };
         Ok(Client {
             id: decode(T, "client_id", &self.client_id, ClientId::parse)?,
             metadata,
-            secret_digest: self
+            secret_digest: f
                 .client_secret_hash
                 .map(|h| {
                     SecretDigest::from_stored(h)
@@ -167,7 +133,7 @@ impl ClientRow {
                 })
                 .transpose()?,
             created_at: Timestamp::from_unix(self.created_at),
-            updated_at: Timestamp::from_unix(self.updated_at),
+            updated_at: Timestamp::from_unix(f.updated_at),
         })
     }
 }
@@ -213,7 +179,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, StoreError> {
 /// Writes every field of `client` but its id and creation time.
 pub fn update(conn: &mut DbConnection, client: &Client) -> Result<(), StoreError> {
     let n = diesel::update(clients::table.find(client.id.as_str()))
-        .set(ClientChanges::from_client(client))
+        .set(ClientFields::from_client(client))
         .execute(conn)?;
     found(n)
 }

@@ -112,13 +112,14 @@ pub fn find(
         .transpose()
 }
 
-/// Marks the code redeemed by `grant_id`, if nobody redeemed it first.
-/// This conditional update is what makes a code single-use under
+/// Marks the code used, if nobody used it first, recording the grant its
+/// exchange created (`None`: a failed exchange that still uses the code
+/// up). This conditional update is what makes a code single-use under
 /// concurrency: of two requests racing, exactly one sees `true`.
 pub fn redeem(
     conn: &mut DbConnection,
     digest: &SecretDigest,
-    grant_id: &str,
+    grant_id: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = diesel::update(
@@ -130,23 +131,6 @@ pub fn redeem(
         codes::redeemed_at.eq(now.unix()),
         codes::grant_id.eq(grant_id),
     ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-/// Marks the code used without issuing anything (a failed exchange that
-/// must still burn it). Returns whether it was unused.
-pub fn burn(
-    conn: &mut DbConnection,
-    digest: &SecretDigest,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        codes::table
-            .find(digest.as_str())
-            .filter(codes::redeemed_at.is_null()),
-    )
-    .set(codes::redeemed_at.eq(now.unix()))
     .execute(conn)?;
     Ok(n == 1)
 }

@@ -68,8 +68,31 @@ pub fn insert_refresh(conn: &mut DbConnection, t: NewToken<'_>) -> Result<(), St
     Ok(())
 }
 
-/// The grant columns every token lookup reads: client, user, revocation.
-type GrantState = (String, Option<String>, Option<i64>);
+/// What every token lookup reads of the token's grant.
+#[derive(Queryable)]
+struct GrantState {
+    client_id: String,
+    user_id: Option<String>,
+    revoked_at: Option<i64>,
+}
+
+const GRANT_STATE: (grants::client_id, grants::user_id, grants::revoked_at) =
+    (grants::client_id, grants::user_id, grants::revoked_at);
+
+impl GrantState {
+    /// The grant's client, its user, and whether it was revoked.
+    fn decode(self, table: &str) -> Result<(ClientId, Option<UserId>, bool), StoreError> {
+        Ok((
+            decode(table, "client_id", &self.client_id, ClientId::parse)?,
+            self.user_id
+                .as_deref()
+                .map(|u| decode(table, "user_id", u, UserId::parse))
+                .transpose()?,
+            self.revoked_at.is_some(),
+        ))
+    }
+}
+
 type AccessRow = ((String, String, i64, i64, Option<i64>), GrantState);
 type RefreshRow = ((String, String, i64, Option<i64>, Option<i64>), GrantState);
 
@@ -89,29 +112,23 @@ pub fn find_access(
                 access_tokens::expires_at,
                 access_tokens::revoked_at,
             ),
-            (grants::client_id, grants::user_id, grants::revoked_at),
+            GRANT_STATE,
         ))
         .first(conn)
         .optional()?;
-    let Some((
-        (grant_id, scopes, created_at, expires_at, revoked_at),
-        (client_id, user_id, grant_revoked),
-    )) = row
-    else {
+    let Some(((grant_id, scopes, created_at, expires_at, revoked_at), grant)) = row else {
         return Ok(None);
     };
     const T: &str = "access_tokens";
+    let (client_id, user_id, grant_revoked) = grant.decode(T)?;
     Ok(Some(AccessToken {
         grant_id,
-        client_id: decode(T, "client_id", &client_id, ClientId::parse)?,
-        user_id: user_id
-            .as_deref()
-            .map(|u| decode(T, "user_id", u, UserId::parse))
-            .transpose()?,
+        client_id,
+        user_id,
         scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
         created_at: Timestamp::from_unix(created_at),
         expires_at: Timestamp::from_unix(expires_at),
-        revoked: revoked_at.is_some() || grant_revoked.is_some(),
+        revoked: revoked_at.is_some() || grant_revoked,
     }))
 }
 
@@ -131,29 +148,23 @@ pub fn find_refresh(
                 refresh_tokens::rotated_at,
                 refresh_tokens::revoked_at,
             ),
-            (grants::client_id, grants::user_id, grants::revoked_at),
+            GRANT_STATE,
         ))
         .first(conn)
         .optional()?;
-    let Some((
-        (grant_id, scopes, expires_at, rotated_at, revoked_at),
-        (client_id, user_id, grant_revoked),
-    )) = row
-    else {
+    let Some(((grant_id, scopes, expires_at, rotated_at, revoked_at), grant)) = row else {
         return Ok(None);
     };
     const T: &str = "refresh_tokens";
+    let (client_id, user_id, grant_revoked) = grant.decode(T)?;
     Ok(Some(RefreshToken {
         grant_id,
-        client_id: decode(T, "client_id", &client_id, ClientId::parse)?,
-        user_id: user_id
-            .as_deref()
-            .map(|u| decode(T, "user_id", u, UserId::parse))
-            .transpose()?,
+        client_id,
+        user_id,
         scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
         expires_at: Timestamp::from_unix(expires_at),
         rotated: rotated_at.is_some(),
-        revoked: revoked_at.is_some() || grant_revoked.is_some(),
+        revoked: revoked_at.is_some() || grant_revoked,
     }))
 }
 

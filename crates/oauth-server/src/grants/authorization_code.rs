@@ -37,7 +37,7 @@ pub fn exchange(
     if let Err(e) = stored.check(&client.id, redirect_uri, verifier, now) {
         // A failed attempt by the code's own client still uses the code up:
         // a code gets one exchange, right or wrong.
-        codes::burn(conn, &digest, now)?;
+        codes::redeem(conn, &digest, None, now)?;
         return Ok(Err(e));
     }
     match users::find_by_id(conn, &stored.user_id)? {
@@ -58,7 +58,7 @@ pub fn exchange(
     let with_refresh = client.metadata.allows_grant(GrantType::RefreshToken);
     let result = write_transaction(conn, |conn| -> Result<_, Abort> {
         grants::create(conn, &grant)?;
-        if !codes::redeem(conn, &digest, &grant.id, now)? {
+        if !codes::redeem(conn, &digest, Some(&grant.id), now)? {
             return Err(Abort::AlreadyUsed);
         }
         let refresh = with_refresh.then_some((&grant.scopes, grant.expires_at));

@@ -28,13 +28,6 @@ pub struct DecisionForm {
     decision: Option<String>,
 }
 
-/// Shows no field: forms carry passwords and one-time tokens.
-impl std::fmt::Debug for DecisionForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DecisionForm").finish_non_exhaustive()
-    }
-}
-
 pub async fn decide(
     state: web::Data<AppState>,
     session: Session,
@@ -118,3 +111,5 @@ fn expired(state: &AppState) -> Result<HttpResponse, Internal> {
         None,
     )
 }
+
+super::redacted_debug!(DecisionForm);

@@ -39,13 +39,6 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Shows no field: forms carry passwords and one-time tokens.
-impl std::fmt::Debug for LoginForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginForm").finish_non_exhaustive()
-    }
-}
-
 /// `POST /login`.
 pub async fn submit(
     state: web::Data<AppState>,
@@ -105,13 +98,6 @@ pub async fn submit(
 #[derive(Deserialize)]
 pub struct CsrfForm {
     csrf_token: Option<String>,
-}
-
-/// Shows no field: forms carry passwords and one-time tokens.
-impl std::fmt::Debug for CsrfForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsrfForm").finish_non_exhaustive()
-    }
 }
 
 /// `POST /logout`.
@@ -231,3 +217,5 @@ mod tests {
         assert_eq!(safe_next(None), "");
     }
 }
+
+super::redacted_debug!(LoginForm, CsrfForm);

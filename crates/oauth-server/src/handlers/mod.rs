@@ -14,6 +14,21 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use oauth_core::params::Params;
 
+/// `Debug` for a form that shows no field: forms carry passwords and
+/// one-time tokens.
+macro_rules! redacted_debug {
+    ($($form:ty),* $(,)?) => {
+        $(
+            impl std::fmt::Debug for $form {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(stringify!($form)).finish_non_exhaustive()
+                }
+            }
+        )*
+    };
+}
+pub(crate) use redacted_debug;
+
 /// Largest form body read, in bytes: far above any real OAuth request.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 

@@ -15,7 +15,7 @@ use oauth_core::{ClientId, Timestamp, Token};
 use oauth_store::{DbConnection, StoreError, grants, tokens};
 
 use super::authorization;
-use super::token::{authenticate_client, read_form};
+use super::token::{authenticate_client, form_and_client, read_form};
 use crate::errors::{Internal, json_error, no_store, token_error};
 use crate::state::AppState;
 
@@ -34,18 +34,13 @@ pub async fn standard(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Internal> {
-    let realm = &state.config.issuer;
-    let params = match read_form(&req, &body) {
-        Ok(p) => p,
-        Err(e) => return Ok(token_error(&e, realm)),
-    };
-    let client = match authenticate_client(&state, authorization(&req), &params).await? {
-        Ok(c) => c,
-        Err(e) => return Ok(token_error(&e, realm)),
+    let (params, client) = match form_and_client(&req, &state, &body).await? {
+        Ok(v) => v,
+        Err(answer) => return Ok(answer),
     };
     let (token, hint) = match token_and_hint(&params) {
         Ok(v) => v,
-        Err(e) => return Ok(token_error(&e, realm)),
+        Err(e) => return Ok(token_error(&e, &state.config.issuer)),
     };
     let now = state.now();
     let client_id = client.id.clone();

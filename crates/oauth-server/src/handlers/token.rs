@@ -23,19 +23,9 @@ pub async fn token(
     body: web::Bytes,
 ) -> Result<HttpResponse, Internal> {
     let realm = &state.config.issuer;
-    let params = match read_form(&req, &body) {
-        Ok(params) => params,
-        Err(e) => return Ok(token_error(&e, realm)),
-    };
-    let client = match authenticate_client(&state, authorization(&req), &params).await? {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::info!(
-                event = "client_auth_failed",
-                "client authentication failed at the token endpoint"
-            );
-            return Ok(token_error(&e, realm));
-        }
+    let (params, client) = match form_and_client(&req, &state, &body).await? {
+        Ok(v) => v,
+        Err(answer) => return Ok(answer),
     };
     let request = match TokenRequest::parse(&params) {
         Ok(r) => r,
@@ -123,6 +113,31 @@ pub(crate) fn read_form(req: &HttpRequest, body: &[u8]) -> Result<Params, TokenE
     form_params(body)
         .map(|(_, params)| params)
         .ok_or_else(|| TokenError::new(Code::InvalidRequest, "the body is not valid UTF-8"))
+}
+
+/// Reads a token, revocation or introspection request's form and
+/// authenticates its client; or the error answer when either fails.
+pub(crate) async fn form_and_client(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+) -> Result<Result<(Params, Client), HttpResponse>, Internal> {
+    let realm = &state.config.issuer;
+    let params = match read_form(req, body) {
+        Ok(params) => params,
+        Err(e) => return Ok(Err(token_error(&e, realm))),
+    };
+    match authenticate_client(state, authorization(req), &params).await? {
+        Ok(client) => Ok(Ok((params, client))),
+        Err(e) => {
+            tracing::info!(
+                event = "client_auth_failed",
+                path = req.path(),
+                "client authentication failed"
+            );
+            Ok(Err(token_error(&e, realm)))
+        }
+    }
 }
 
 /// Finds and authenticates the client a request presents (RFC 6749 §2.3).

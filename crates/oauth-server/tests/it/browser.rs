@@ -9,7 +9,7 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use oauth_store::test_support::TestDb;
+
+use crate::support::oauthctl;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -53,27 +55,26 @@ fn a_user_signs_in_allows_then_denies_in_chromium() {
             "Alice Liddell",
             "--password-stdin",
         ],
-        &format!("{PASSWORD}\n"),
-    );
-    let client: Value = serde_json::from_slice(
-        &oauthctl(
-            db.url(),
-            &[
-                "client",
-                "add",
-                "--name",
-                "Demo App",
-                "--redirect-uri",
-                &redirect_uri,
-                "--scope",
-                "openid profile project",
-                "--json",
-            ],
-            "",
-        )
-        .stdout,
+        Some(&format!("{PASSWORD}\n")),
     )
-    .expect("client add --json prints JSON");
+    .ok();
+    let client: Value = oauthctl(
+        db.url(),
+        &[
+            "client",
+            "add",
+            "--name",
+            "Demo App",
+            "--redirect-uri",
+            &redirect_uri,
+            "--scope",
+            "openid profile project",
+            "--json",
+        ],
+        None,
+    )
+    .ok()
+    .json();
     let client_id = client["client_id"].as_str().expect("client_id").to_owned();
     let client_secret = client["client_secret"]
         .as_str()
@@ -484,49 +485,6 @@ impl Drop for Chromedriver {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-}
-
-/// Runs the real `oauthctl` binary and returns its output, failing the test
-/// when it fails.
-fn oauthctl(database_url: &str, args: &[&str], stdin: &str) -> Output {
-    let exe = oauthctl_exe();
-    let mut child = Command::new(&exe)
-        .arg("--database-url")
-        .arg(database_url)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {}: {e}", exe.display()));
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write oauthctl's stdin");
-    let out = child.wait_with_output().expect("wait for oauthctl");
-    assert!(
-        out.status.success(),
-        "oauthctl {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// `oauthctl` is another package's binary, so Cargo gives no
-/// `CARGO_BIN_EXE_oauthctl` here: it is built beside `oauth-server` by
-/// `cargo build -p oauthctl` (which `cargo xtask e2e` runs first).
-fn oauthctl_exe() -> PathBuf {
-    let exe = Path::new(env!("CARGO_BIN_EXE_oauth-server"))
-        .with_file_name(format!("oauthctl{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        exe.exists(),
-        "{} is missing: run `cargo build -p oauthctl` first (cargo xtask e2e does)",
-        exe.display()
-    );
-    exe
 }
 
 fn free_port() -> u16 {

@@ -5,29 +5,10 @@ use std::process::Command;
 
 use oauth_store::test_support::TestDb;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, oauthctl_bin};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The `oauthctl` binary, built if this test run did not build it (it
-/// belongs to another package of the workspace).
-pub fn oauthctl_bin() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "oauthctl"])
-            .current_dir(repo())
-            .status()
-            .expect("run cargo build -p oauthctl");
-        assert!(status.success(), "cargo build -p oauthctl failed");
-        // This test binary lives in target/<profile>/deps/.
-        let exe = std::env::current_exe().unwrap();
-        exe.parent().unwrap().parent().unwrap().join("oauthctl")
-    })
-    .clone()
 }
 
 #[test]

@@ -6,35 +6,26 @@
 //! Cargo hands an integration test only the binaries of its own package
 //! (`CARGO_BIN_EXE_oauth-server`); `oauthctl` is another package, so it is
 //! built once per run into the same target directory (see
-//! [`oauthctl_bin`]).
+//! `support::oauthctl_bin`).
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{OnceLock, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::support::{CB, PASSWORD, Reply, block_on, enc, param, read, redirect_params};
+use crate::support::{
+    Browser, CB, ENV_VARS, PASSWORD, Reply, SERVER_BIN, block_on, enc, oauthctl, param, read,
+    redirect_params,
+};
 
-const SERVER_BIN: &str = env!("CARGO_BIN_EXE_oauth-server");
 /// How long the server may take to log that it listens.
 const STARTUP: Duration = Duration::from_secs(30);
 /// How long the server may take to exit after SIGTERM.
 const SHUTDOWN: Duration = Duration::from_secs(10);
-/// Variables the binaries read, removed so that the environment of
-/// whoever runs the tests does not leak in.
-const ENV_VARS: [&str; 7] = [
-    "DATABASE_URL",
-    "OAUTH_BIND",
-    "OAUTH_ISSUER",
-    "OAUTH_CONFIG",
-    "OAUTH_LOG_FORMAT",
-    "OAUTH_SECRET_KEY",
-    "RUST_LOG",
-];
 
 #[test]
 fn the_server_starts_on_sqlite_and_logs_its_url_and_database() {
@@ -380,7 +371,7 @@ fn the_seed_flow_runs_across_oauthctl_and_the_server() {
         .to_owned();
 
     block_on(async {
-        let browser = Browser::new(&server.base);
+        let browser = Browser::at(&server.base);
         let authorize = format!(
             "/api/method/frappe.integrations.oauth2.authorize?client_id={}&scope={}&response_type=code\
              &redirect_uri={}&state=xyz",
@@ -661,136 +652,6 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-/// The `oauthctl` binary, built on first use into this test's target
-/// directory and profile.
-fn oauthctl_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let profile_dir = Path::new(SERVER_BIN)
-            .parent()
-            .expect("the binary's directory");
-        let target_dir = profile_dir.parent().expect("the target directory");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "oauthctl", "--bin", "oauthctl"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("CARGO_TARGET_DIR", target_dir);
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => {}
-            Some("release") => {
-                cmd.arg("--release");
-            }
-            Some(profile) => {
-                cmd.args(["--profile", profile]);
-            }
-            None => {}
-        }
-        let out = cmd.output().expect("run cargo build -p oauthctl");
-        assert!(
-            out.status.success(),
-            "cargo build -p oauthctl failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let bin = profile_dir.join(format!("oauthctl{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "no oauthctl at {}", bin.display());
-        bin
-    })
-}
-
-/// One `oauthctl` run.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Self {
-        assert!(
-            self.status.success(),
-            "oauthctl failed ({}): {}",
-            self.status,
-            self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
-    }
-}
-
-/// Runs `oauthctl --database-url URL ARGS…`, with `stdin` as its input.
-fn oauthctl(db_url: &str, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(oauthctl_bin());
-    cmd.arg("--database-url").arg(db_url).args(args);
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status,
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-/// A browser over real HTTP: keeps cookies, does not follow redirects.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            http,
-            base: base.to_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        read(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Reply {
-        read(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
     }
 }
 

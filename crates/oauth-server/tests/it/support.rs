@@ -2,9 +2,12 @@
 //! database, a cookie-keeping HTTP client that acts as the browser, and
 //! builders for users and clients.
 
+use std::io::Write as _;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -120,14 +123,7 @@ impl TestServer {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: self.base.clone(),
-        }
+        Browser::at(&self.base)
     }
 
     /// A client without cookies, as a client application's back end.
@@ -312,6 +308,18 @@ pub async fn read(resp: reqwest::Response) -> Reply {
 }
 
 impl Browser {
+    /// A browser for a server at `base` (one not started by [`TestServer`]).
+    pub fn at(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+        }
+    }
+
     fn abs(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_owned()
@@ -512,4 +520,106 @@ pub async fn userinfo(app: &TestServer, token: &str) -> Reply {
             .unwrap(),
     )
     .await
+}
+
+/// The `oauth-server` binary of this package.
+pub const SERVER_BIN: &str = env!("CARGO_BIN_EXE_oauth-server");
+
+/// Variables the binaries read, removed when they are run so that the
+/// environment of whoever runs the tests does not leak in.
+pub const ENV_VARS: [&str; 7] = [
+    "DATABASE_URL",
+    "OAUTH_BIND",
+    "OAUTH_ISSUER",
+    "OAUTH_CONFIG",
+    "OAUTH_LOG_FORMAT",
+    "OAUTH_SECRET_KEY",
+    "RUST_LOG",
+];
+
+/// The `oauthctl` binary. Cargo hands an integration test only the
+/// binaries of its own package, and `oauthctl` is another package, so it
+/// is built once per run into the same target directory and profile.
+pub fn oauthctl_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let profile_dir = Path::new(SERVER_BIN)
+            .parent()
+            .expect("the binary's directory");
+        let target_dir = profile_dir.parent().expect("the target directory");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "oauthctl", "--bin", "oauthctl"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("CARGO_TARGET_DIR", target_dir);
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                cmd.arg("--release");
+            }
+            Some(profile) => {
+                cmd.args(["--profile", profile]);
+            }
+        }
+        let out = cmd.output().expect("run cargo build -p oauthctl");
+        assert!(
+            out.status.success(),
+            "cargo build -p oauthctl failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bin = profile_dir.join(format!("oauthctl{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.is_file(), "no oauthctl at {}", bin.display());
+        bin
+    })
+}
+
+/// One `oauthctl` run.
+pub struct CliRun {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliRun {
+    pub fn ok(self) -> Self {
+        assert!(
+            self.status.success(),
+            "oauthctl failed ({}): {}",
+            self.status,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs `oauthctl --database-url URL ARGS…`, with `stdin` as its input.
+pub fn oauthctl(db_url: &str, args: &[&str], stdin: Option<&str>) -> CliRun {
+    let mut cmd = Command::new(oauthctl_bin());
+    cmd.arg("--database-url").arg(db_url).args(args);
+    for var in ENV_VARS {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    CliRun {
+        status: out.status,
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
 }
