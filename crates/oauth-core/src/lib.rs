@@ -16,6 +16,7 @@ pub mod client;
 pub mod client_auth;
 pub mod error;
 pub mod ids;
+pub mod jose;
 pub mod params;
 pub mod password;
 pub mod pkce;

@@ -19,6 +19,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 use oauth_core::authorize::ConsentMode;
+use oauth_core::jose::SigningAlg;
 use serde::Deserialize;
 
 /// The OAuth 2.0 and OpenID Connect authorization server.
@@ -76,6 +77,16 @@ struct FileConfig {
     secret_key_file: Option<PathBuf>,
     #[serde(default)]
     lifetimes: FileLifetimes,
+    #[serde(default)]
+    registration: FileRegistration,
+    signing_alg: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRegistration {
+    enabled: Option<bool>,
+    per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +148,26 @@ pub struct Config {
     pub templates_dir: Option<PathBuf>,
     /// Where the server secret comes from.
     pub secret: SecretSource,
+    /// Dynamic client registration (RFC 7591).
+    pub registration: Registration,
+    /// The algorithm ID tokens and JWT access tokens are signed with unless
+    /// a client registered another.
+    pub signing_alg: SigningAlg,
+}
+
+/// Dynamic client registration settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// On by default, as in Frappe.
+    pub enabled: bool,
+    /// Registrations accepted per client IP per minute.
+    pub per_minute: u32,
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Self { enabled: true, per_minute: 10 }
+    }
 }
 
 /// Where the server secret comes from.
@@ -216,6 +247,14 @@ impl Config {
             log_format,
             lifetimes,
             consent_mode: file.consent_mode.unwrap_or(ConsentMode::Force),
+            registration: Registration {
+                enabled: file.registration.enabled.unwrap_or(true),
+                per_minute: file.registration.per_minute.unwrap_or(10),
+            },
+            signing_alg: match file.signing_alg.as_deref() {
+                Some(alg) => SigningAlg::parse(alg)?,
+                None => SigningAlg::Rs256,
+            },
             templates_dir: file.templates_dir,
             secret,
         };
@@ -234,6 +273,9 @@ impl Config {
             if d.is_zero() {
                 bail!("lifetimes.{name} must be at least one second");
             }
+        }
+        if self.registration.per_minute == 0 {
+            bail!("registration.per_minute must be at least 1 (set registration.enabled = false to turn registration off)");
         }
         if l.authorization_code > Duration::from_secs(600) {
             bail!("lifetimes.authorization_code must be at most 600 seconds (RFC 6749 §4.1.2)");

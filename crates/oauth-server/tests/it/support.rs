@@ -71,6 +71,8 @@ impl TestServer {
             consent_mode: ConsentMode::Force,
             templates_dir: None::<PathBuf>,
             secret: SecretSource::Given("test secret that is long enough for the rule".into()),
+            registration: oauth_server::config::Registration::default(),
+            signing_alg: oauth_core::jose::SigningAlg::Rs256,
         };
         tweak(&mut config);
         let key = ServerSecret::load(&config.secret).unwrap().session_key();
