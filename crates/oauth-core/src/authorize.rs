@@ -17,6 +17,7 @@ use crate::ids::ClientId;
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, CodeChallengeMethod};
 use crate::redirect_uri::RedirectUri;
+use crate::resource::{self, Resource};
 use crate::scope::ScopeSet;
 use crate::time::Timestamp;
 
@@ -54,6 +55,8 @@ pub struct AuthorizeRequest {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<CodeChallenge>,
+    /// RFC 8707 resource indicators: what the tokens will be for.
+    pub resources: Vec<Resource>,
     pub prompt: Prompt,
     /// OIDC `max_age`: the longest time since the user last logged in.
     pub max_age: Option<Duration>,
@@ -85,6 +88,9 @@ pub struct RedirectError {
     pub code: Code,
     pub description: String,
     pub state: Option<String>,
+    /// Deliver in the fragment (implicit grant, RFC 6749 §4.2.2.1) rather
+    /// than the query.
+    pub fragment: bool,
 }
 
 impl RedirectError {
@@ -99,7 +105,11 @@ impl RedirectError {
             params.push(("state", state));
         }
         params.push(("iss", issuer));
-        append_query(&self.redirect_uri, &params)
+        if self.fragment {
+            append_fragment(&self.redirect_uri, &params)
+        } else {
+            append_query(&self.redirect_uri, &params)
+        }
     }
 }
 
@@ -151,12 +161,16 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         },
     };
 
-    // 2. From here on, errors redirect. `state` first, so they can carry it.
+    // 2. From here on, errors redirect: in the fragment for the implicit
+    // grant, else in the query. `state` first, so they can carry it.
+    let fragment =
+        params.get("response_type") == Ok(Some("token")) && m.allows_grant(GrantType::Implicit);
     let state = params.get("state").map_err(|d| RedirectError {
         redirect_uri: redirect_uri.clone(),
         code: Code::InvalidRequest,
         description: d.to_string(),
         state: None,
+        fragment,
     });
     let state = match state {
         Ok(s) => s.map(str::to_owned),
@@ -168,12 +182,22 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
             code,
             description,
             state: state.clone(),
+            fragment,
         })
     };
     if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
         return Err(fail(
             Code::InvalidRequest,
             format!("state is longer than {MAX_STATE_LEN} bytes"),
+        ));
+    }
+    if state
+        .as_ref()
+        .is_some_and(|s| s.chars().any(char::is_control))
+    {
+        return Err(fail(
+            Code::InvalidRequest,
+            "state must not contain control characters".into(),
         ));
     }
     if let Some(dup) = params.first_duplicate(SINGLE_VALUED) {
@@ -244,11 +268,23 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         }
     };
 
+    let resources =
+        resource::requested(params).map_err(|e| fail(Code::InvalidTarget, e.to_string()))?;
+
     let nonce = get("nonce").map(str::to_owned);
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_STATE_LEN) {
         return Err(fail(
             Code::InvalidRequest,
             format!("nonce is longer than {MAX_STATE_LEN} bytes"),
+        ));
+    }
+    if nonce
+        .as_ref()
+        .is_some_and(|n| n.chars().any(char::is_control))
+    {
+        return Err(fail(
+            Code::InvalidRequest,
+            "nonce must not contain control characters".into(),
         ));
     }
 
@@ -303,6 +339,7 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         state,
         nonce,
         code_challenge,
+        resources,
         prompt,
         max_age,
     })
@@ -356,7 +393,10 @@ pub fn authentication(
     if fresh {
         return Authentication::Proceed;
     }
-    let too_old = request.max_age.is_some_and(|max| auth_time.plus(max) < now);
+    // max_age=0 is prompt=login (OIDC Core errata); otherwise compare.
+    let too_old = request
+        .max_age
+        .is_some_and(|max| max.is_zero() || auth_time.plus(max) < now);
     if request.prompt.login || too_old {
         return if request.prompt.none {
             Authentication::LoginRequired
@@ -395,6 +435,16 @@ pub fn needs_consent(
         ConsentMode::Force => true,
         ConsentMode::Auto => !remembered.is_some_and(|r| request.scopes.is_subset_of(r)),
     }
+}
+
+/// Puts `params` in a URI's fragment (the implicit grant's response, RFC
+/// 6749 §4.2.2). Registered redirect URIs have no fragment of their own.
+pub fn append_fragment(uri: &str, params: &[(&str, &str)]) -> String {
+    let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        encoded.append_pair(k, v);
+    }
+    format!("{uri}#{}", encoded.finish())
 }
 
 /// Appends `params` to a URI's query, keeping whatever query it has (RFC

@@ -11,11 +11,19 @@
 use crate::scope::ScopeSet;
 use crate::user::User;
 
-/// The claims a set of scopes releases about a user. Absent claims are
-/// left out of the JSON, never sent as null.
+/// The claims a set of scopes releases about a user: `sub` and the profile
+/// claims. Absent claims are left out of the JSON, never sent as null.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UserClaims {
     pub sub: String,
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
+}
+
+/// The claims besides `sub`, as the `profile`, `email` and `roles` scopes
+/// release them; shared by userinfo and the ID token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProfileClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,11 +67,19 @@ pub fn describe_scope(scope: &str) -> String {
 
 impl UserClaims {
     pub fn for_scopes(user: &User, scopes: &ScopeSet) -> Self {
+        Self {
+            sub: user.id.as_str().to_owned(),
+            profile: ProfileClaims::for_scopes(user, scopes),
+        }
+    }
+}
+
+impl ProfileClaims {
+    pub fn for_scopes(user: &User, scopes: &ScopeSet) -> Self {
         let profile = scopes.contains("profile");
         let email = scopes.contains("email") && user.email.is_some();
         let name = user.full_name.as_ref();
         Self {
-            sub: user.id.as_str().to_owned(),
             name: name.filter(|_| profile).map(|n| n.as_str().to_owned()),
             given_name: name.filter(|_| profile).map(|n| n.given_name().to_owned()),
             family_name: name

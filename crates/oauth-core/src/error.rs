@@ -117,6 +117,9 @@ error_codes! {
         RequestUriNotSupported => "request_uri_not_supported",
         /// OIDC: "The OP does not support use of the registration parameter."
         RegistrationNotSupported => "registration_not_supported",
+        /// RFC 8707: "The requested resource is invalid, missing, unknown, or
+        /// malformed."
+        InvalidTarget => "invalid_target",
     }
 }
 
@@ -145,6 +148,9 @@ error_codes! {
         /// "The requested scope is invalid, unknown, malformed, or exceeds the
         /// scope granted by the resource owner."
         InvalidScope => "invalid_scope",
+        /// RFC 8707: "The requested resource is invalid, missing, unknown, or
+        /// malformed."
+        InvalidTarget => "invalid_target",
     }
 }
 
@@ -204,7 +210,7 @@ mod tests {
             let back: TokenErrorCode = serde_json::from_str(&json).unwrap();
             assert_eq!(back, *code);
         }
-        assert_eq!(AuthorizeErrorCode::ALL.len(), 16);
+        assert_eq!(AuthorizeErrorCode::ALL.len(), 17);
         assert_eq!(
             BearerErrorCode::from_code("invalid_token"),
             Some(BearerErrorCode::InvalidToken)

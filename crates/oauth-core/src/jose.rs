@@ -48,7 +48,11 @@ impl SigningAlg {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| JoseError(format!("unsupported signing algorithm {s:?}; use RS256, ES256 or EdDSA")))
+            .ok_or_else(|| {
+                JoseError(format!(
+                    "unsupported signing algorithm {s:?}; use RS256, ES256 or EdDSA"
+                ))
+            })
     }
 
     fn jwt(self) -> Algorithm {
@@ -81,28 +85,39 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
     /// A new key for `alg`, named `kid`.
     pub fn generate(alg: SigningAlg, kid: String) -> Result<Self, JoseError> {
-        let fail = |e: aws_lc_rs::error::Unspecified| JoseError(format!("generating a {alg} key: {e}"));
+        let fail =
+            |e: aws_lc_rs::error::Unspecified| JoseError(format!("generating a {alg} key: {e}"));
         let der: Vec<u8> = match alg {
-            SigningAlg::Rs256 => aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-                .map_err(fail)?
-                .as_der()
-                .map_err(fail)?
-                .as_ref()
-                .to_vec(),
+            SigningAlg::Rs256 => {
+                aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                    .map_err(fail)?
+                    .as_der()
+                    .map_err(fail)?
+                    .as_ref()
+                    .to_vec()
+            }
             SigningAlg::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
                 .map_err(fail)?
                 .to_pkcs8v1()
                 .map_err(fail)?
                 .as_ref()
                 .to_vec(),
-            SigningAlg::EdDsa => Ed25519KeyPair::generate().map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec(),
+            SigningAlg::EdDsa => Ed25519KeyPair::generate()
+                .map_err(fail)?
+                .to_pkcs8v1()
+                .map_err(fail)?
+                .as_ref()
+                .to_vec(),
         };
         Self::from_pkcs8(alg, kid, der)
     }
@@ -114,14 +129,21 @@ impl SigningKey {
             "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
             STANDARD.encode(der.as_slice())
         ));
-        let bad = |e: jsonwebtoken::errors::Error| JoseError(format!("key {kid} is not a valid {alg} key: {e}"));
+        let bad = |e: jsonwebtoken::errors::Error| {
+            JoseError(format!("key {kid} is not a valid {alg} key: {e}"))
+        };
         let encoding = match alg {
             SigningAlg::Rs256 => EncodingKey::from_rsa_pem(pem.as_bytes()),
             SigningAlg::Es256 => EncodingKey::from_ec_pem(pem.as_bytes()),
             SigningAlg::EdDsa => EncodingKey::from_ed_pem(pem.as_bytes()),
         }
         .map_err(bad)?;
-        let key = Self { kid, alg, pkcs8: der, encoding };
+        let key = Self {
+            kid,
+            alg,
+            pkcs8: der,
+            encoding,
+        };
         // Prove the key works before anyone relies on it.
         key.public_jwk()?;
         Ok(key)
@@ -146,34 +168,55 @@ impl SigningKey {
         let jwk = Jwk::from_encoding_key(&self.encoding, self.alg.jwt())
             .map_err(|e| JoseError(format!("deriving the public key of {}: {e}", self.kid)))?;
         let mut value = serde_json::to_value(&jwk).map_err(|e| JoseError(e.to_string()))?;
-        let object = value.as_object_mut().ok_or_else(|| JoseError("a JWK must be an object".into()))?;
+        let object = value
+            .as_object_mut()
+            .ok_or_else(|| JoseError("a JWK must be an object".into()))?;
         object.insert("kid".into(), self.kid.clone().into());
         object.insert("alg".into(), self.alg.as_str().into());
         object.insert("use".into(), "sig".into());
         // Only public members leave this function.
-        object.retain(|k, _| matches!(k.as_str(), "kty" | "kid" | "alg" | "use" | "n" | "e" | "crv" | "x" | "y"));
+        object.retain(|k, _| {
+            matches!(
+                k.as_str(),
+                "kty" | "kid" | "alg" | "use" | "n" | "e" | "crv" | "x" | "y"
+            )
+        });
         Ok(value)
     }
 
     /// Signs `claims` as a compact JWS with this key's `kid` and, when given,
     /// a `typ` header (RFC 9068 access tokens use `at+jwt`).
-    pub fn sign(&self, typ: Option<&str>, claims: &impl serde::Serialize) -> Result<String, JoseError> {
+    pub fn sign(
+        &self,
+        typ: Option<&str>,
+        claims: &impl serde::Serialize,
+    ) -> Result<String, JoseError> {
         let mut header = Header::new(self.alg.jwt());
         header.kid = Some(self.kid.clone());
         header.typ = typ.map(str::to_owned);
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| JoseError(format!("signing: {e}")))
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .map_err(|e| JoseError(format!("signing: {e}")))
     }
 }
 
 /// Seals a private key for storage: AES-256-GCM under `key`, with the
 /// `kid` as associated data. Output: nonce || ciphertext || tag.
-pub fn seal<R: CryptoRng + ?Sized>(key: &[u8; 32], kid: &str, plaintext: &[u8], rng: &mut R) -> Result<Vec<u8>, JoseError> {
+pub fn seal<R: CryptoRng + ?Sized>(
+    key: &[u8; 32],
+    kid: &str,
+    plaintext: &[u8],
+    rng: &mut R,
+) -> Result<Vec<u8>, JoseError> {
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill_bytes(&mut nonce);
     let aead = aead_key(key)?;
     let mut sealed = plaintext.to_vec();
-    aead.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(kid.as_bytes()), &mut sealed)
-        .map_err(|_| JoseError("sealing failed".into()))?;
+    aead.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(kid.as_bytes()),
+        &mut sealed,
+    )
+    .map_err(|_| JoseError("sealing failed".into()))?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
     Ok(out)
@@ -186,12 +229,15 @@ pub fn open(key: &[u8; 32], kid: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8
         return Err(JoseError("sealed key too short".into()));
     }
     let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| JoseError("bad nonce".into()))?;
+    let nonce =
+        Nonce::try_assume_unique_for_key(nonce).map_err(|_| JoseError("bad nonce".into()))?;
     let mut buffer = Zeroizing::new(ciphertext.to_vec());
     let plaintext = aead_key(key)?
         .open_in_place(nonce, Aad::from(kid.as_bytes()), buffer.as_mut_slice())
         .map_err(|_| {
-            JoseError(format!("cannot open signing key {kid}: wrong server secret, or the row was altered"))
+            JoseError(format!(
+                "cannot open signing key {kid}: wrong server secret, or the row was altered"
+            ))
         })?
         .to_vec();
     Ok(Zeroizing::new(plaintext))

@@ -55,6 +55,15 @@ impl Params {
         Ok(found.filter(|v| !v.is_empty()))
     }
 
+    /// Every non-empty value of a parameter that may repeat (RFC 8707's
+    /// `resource`).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Was the parameter sent at all (even empty)?
     pub fn contains(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)

@@ -9,6 +9,7 @@ use crate::error::TokenErrorCode as Code;
 use crate::ids::{ClientId, UserId};
 use crate::params::{Duplicate, Params};
 use crate::pkce::{CodeChallenge, CodeVerifier};
+use crate::resource::{self, Resource};
 use crate::scope::ScopeSet;
 use crate::secret::Token;
 use crate::time::Timestamp;
@@ -53,13 +54,16 @@ pub enum TokenRequest {
         code: Token,
         redirect_uri: Option<String>,
         code_verifier: Option<CodeVerifier>,
+        resources: Vec<Resource>,
     },
     RefreshToken {
         refresh_token: Token,
         scope: Option<ScopeSet>,
+        resources: Vec<Resource>,
     },
     ClientCredentials {
         scope: Option<ScopeSet>,
+        resources: Vec<Resource>,
     },
 }
 
@@ -96,6 +100,8 @@ impl TokenRequest {
                 .map_err(|e| TokenError::new(Code::InvalidScope, e.to_string()))
                 .map(|s| s.filter(|s| !s.is_empty()))
         };
+        let resources = resource::requested(params)
+            .map_err(|e| TokenError::new(Code::InvalidTarget, e.to_string()))?;
         let token = |name: &'static str| {
             required(name).and_then(|v| {
                 Token::presented(v).map_err(|_| TokenError::grant("the token is malformed"))
@@ -109,12 +115,17 @@ impl TokenRequest {
                     .map(CodeVerifier::parse)
                     .transpose()
                     .map_err(|e| TokenError::new(Code::InvalidRequest, e.to_string()))?,
+                resources,
             }),
             "refresh_token" => Ok(Self::RefreshToken {
                 refresh_token: token("refresh_token")?,
                 scope: scope()?,
+                resources,
             }),
-            "client_credentials" => Ok(Self::ClientCredentials { scope: scope()? }),
+            "client_credentials" => Ok(Self::ClientCredentials {
+                scope: scope()?,
+                resources,
+            }),
             other => Err(TokenError::new(
                 Code::UnsupportedGrantType,
                 format!("grant_type {other:?} is not supported"),
@@ -143,6 +154,8 @@ pub struct AuthorizationCode {
     pub scopes: ScopeSet,
     pub nonce: Option<String>,
     pub code_challenge: Option<CodeChallenge>,
+    /// RFC 8707 resources the user authorized.
+    pub resources: Vec<Resource>,
     pub auth_time: Timestamp,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
@@ -199,6 +212,34 @@ impl AuthorizationCode {
     }
 }
 
+impl AuthorizationCode {
+    /// The resources the tokens will be for: those the token request names,
+    /// which must be among those authorized (RFC 8707 §2.2), or else all
+    /// that were authorized.
+    pub fn resources_for(&self, requested: &[Resource]) -> Result<Vec<Resource>, TokenError> {
+        narrow_resources(&self.resources, requested, self.resources.is_empty())
+    }
+}
+
+/// `requested` if it is within `allowed` (or anything goes), else
+/// `invalid_target`; all of `allowed` when nothing is requested.
+fn narrow_resources(
+    allowed: &[Resource],
+    requested: &[Resource],
+    open: bool,
+) -> Result<Vec<Resource>, TokenError> {
+    if requested.is_empty() {
+        return Ok(allowed.to_vec());
+    }
+    if open || resource::all_within(requested, allowed) {
+        return Ok(requested.to_vec());
+    }
+    Err(TokenError::new(
+        Code::InvalidTarget,
+        "a requested resource was not authorized",
+    ))
+}
+
 /// A refresh token as stored, with the state of its grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
@@ -206,6 +247,10 @@ pub struct RefreshToken {
     pub client_id: ClientId,
     pub user_id: Option<UserId>,
     pub scopes: ScopeSet,
+    /// The grant's resources (RFC 8707).
+    pub resources: Vec<Resource>,
+    /// When the user authenticated for the grant (for refreshed ID tokens).
+    pub auth_time: Option<Timestamp>,
     pub expires_at: Timestamp,
     /// Already exchanged for a successor.
     pub rotated: bool,
@@ -264,8 +309,15 @@ impl RefreshToken {
     }
 }
 
+impl RefreshToken {
+    /// The resources a refreshed access token is for: within the grant's.
+    pub fn resources_for(&self, requested: &[Resource]) -> Result<Vec<Resource>, TokenError> {
+        narrow_resources(&self.resources, requested, false)
+    }
+}
+
 /// A successful token response (RFC 6749 §5.1), in the seed's shape.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
@@ -276,6 +328,22 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+}
+
+impl fmt::Debug for TokenResponse {
+    /// Shows the shape, never the tokens.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("scope", &self.scope)
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

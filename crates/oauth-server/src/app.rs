@@ -9,7 +9,9 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, web};
 
-use crate::handlers::{authorize, consent, health, login, revoke, token, userinfo};
+use crate::handlers::{
+    authorize, consent, discovery, health, introspect, login, revoke, token, userinfo,
+};
 use crate::state::AppState;
 
 /// Frappe's paths for the same endpoints (`/api/method/…`), from the seed.
@@ -18,6 +20,7 @@ pub mod frappe {
     pub const TOKEN: &str = "/api/method/frappe.integrations.oauth2.get_token";
     pub const REVOKE: &str = "/api/method/frappe.integrations.oauth2.revoke_token";
     pub const USERINFO: &str = "/api/method/frappe.integrations.oauth2.openid_profile";
+    pub const INTROSPECT: &str = "/api/method/frappe.integrations.oauth2.introspect_token";
 }
 
 /// The whole application: routes, sessions and headers.
@@ -56,7 +59,8 @@ pub fn app(
         .wrap(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))
-                .add(("X-Frame-Options", "DENY")),
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Content-Security-Policy", "frame-ancestors 'none'")),
         )
         .configure(|cfg| routes(cfg, state))
 }
@@ -68,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::PayloadConfig::new(crate::handlers::MAX_FORM_BYTES))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .configure(crate::handlers::register::routes)
         .route("/static/style.css", web::get().to(health::stylesheet))
         .route("/", web::get().to(login::home))
         .route("/login", web::get().to(login::page))
@@ -93,6 +98,24 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
             web::resource(frappe::REVOKE)
                 .route(web::post().to(revoke::frappe))
                 .default_service(web::to(token::method_not_allowed)),
+        )
+        .service(
+            web::resource(["/oauth/introspect", frappe::INTROSPECT])
+                .route(web::post().to(introspect::introspect))
+                .default_service(web::to(token::method_not_allowed)),
+        )
+        .route("/oauth/jwks", web::get().to(discovery::jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(discovery::metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(discovery::metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource",
+            web::get().to(discovery::protected_resource),
         )
         .service(
             web::resource(["/oauth/userinfo", frappe::USERINFO])

@@ -20,6 +20,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use oauth_core::authorize::ConsentMode;
 use oauth_core::jose::SigningAlg;
+use oauth_store::secret::SecretSource;
 use serde::Deserialize;
 
 /// The OAuth 2.0 and OpenID Connect authorization server.
@@ -132,7 +133,7 @@ impl Default for Lifetimes {
 }
 
 /// The server's resolved configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
@@ -166,25 +167,30 @@ pub struct Registration {
 
 impl Default for Registration {
     fn default() -> Self {
-        Self { enabled: true, per_minute: 10 }
+        Self {
+            enabled: true,
+            per_minute: 10,
+        }
     }
 }
 
-/// Where the server secret comes from.
-#[derive(Clone)]
-pub enum SecretSource {
-    /// `OAUTH_SECRET_KEY` / `--secret-key`.
-    Given(String),
-    /// A file holding it, created on first start if missing.
-    File(PathBuf),
-}
-
-impl std::fmt::Debug for SecretSource {
+impl std::fmt::Debug for Config {
+    /// The database URL is shown without its password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Given(_) => f.write_str("Given([redacted])"),
-            Self::File(path) => write!(f, "File({})", path.display()),
-        }
+        let db = oauth_store::DatabaseUrl::parse(&self.database_url)
+            .map_or_else(|_| "[unparsed]".to_owned(), |u| u.to_string());
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &db)
+            .field("issuer", &self.issuer)
+            .field("log_format", &self.log_format)
+            .field("lifetimes", &self.lifetimes)
+            .field("consent_mode", &self.consent_mode)
+            .field("templates_dir", &self.templates_dir)
+            .field("secret", &self.secret)
+            .field("registration", &self.registration)
+            .field("signing_alg", &self.signing_alg)
+            .finish()
     }
 }
 
@@ -229,17 +235,7 @@ impl Config {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| "sqlite://oauth.db".to_owned());
-        let secret = match (cli.secret_key, file.secret_key_file) {
-            (Some(key), _) => SecretSource::Given(key),
-            (None, Some(path)) => SecretSource::File(path),
-            (None, None) => match database_url.strip_prefix("sqlite://") {
-                Some(db) => SecretSource::File(PathBuf::from(format!("{db}.secret"))),
-                None => bail!(
-                    "set OAUTH_SECRET_KEY (or secret_key_file in the config file): with PostgreSQL, \
-                     every instance must share the same secret"
-                ),
-            },
-        };
+        let secret = SecretSource::resolve(cli.secret_key, file.secret_key_file, &database_url)?;
         let config = Self {
             bind,
             database_url,
@@ -275,7 +271,9 @@ impl Config {
             }
         }
         if self.registration.per_minute == 0 {
-            bail!("registration.per_minute must be at least 1 (set registration.enabled = false to turn registration off)");
+            bail!(
+                "registration.per_minute must be at least 1 (set registration.enabled = false to turn registration off)"
+            );
         }
         if l.authorization_code > Duration::from_secs(600) {
             bail!("lifetimes.authorization_code must be at most 600 seconds (RFC 6749 §4.1.2)");

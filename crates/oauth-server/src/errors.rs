@@ -26,6 +26,13 @@ impl std::fmt::Display for Internal {
     }
 }
 
+impl Internal {
+    /// The underlying error, for callers that report it rather than serve it.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        self.0
+    }
+}
+
 impl<E: Into<anyhow::Error>> From<E> for Internal {
     fn from(e: E) -> Self {
         Self(e.into())

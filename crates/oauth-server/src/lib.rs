@@ -12,7 +12,7 @@ pub mod config;
 pub mod errors;
 pub mod grants;
 pub mod handlers;
-pub mod secret_key;
+pub mod keyring;
 pub mod session;
 pub mod state;
 pub mod telemetry;
@@ -24,9 +24,10 @@ use oauth_store::{Db, PoolOptions};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::Config;
-use crate::secret_key::ServerSecret;
+use crate::keyring::KeyRing;
 use crate::state::AppState;
 use crate::templates::Templates;
+use oauth_store::secret::ServerSecret;
 
 /// Everything the server needs before it can serve: the database (opened
 /// and migrated), the templates and the session key.
@@ -38,11 +39,22 @@ pub async fn prepare(
         .await
         .context("opening the database")??;
     let secret = ServerSecret::load(&config.secret)?;
+    if let Some(path) = secret.created() {
+        tracing::warn!(
+            path = %path.display(),
+            "created a new server secret; back it up, and give every instance the same one \
+             (OAUTH_SECRET_KEY) when running several"
+        );
+    }
+    let session_key = actix_web::cookie::Key::from(&secret.session_key());
     let templates = Templates::load(config.templates_dir.as_deref())?;
-    Ok((
-        web::Data::new(AppState::new(config, db, templates)),
-        secret.session_key(),
-    ))
+    let state = web::Data::new(AppState::new(config, db, templates, KeyRing::new(secret)));
+    state
+        .keys
+        .ensure_active(&state, state.config.signing_alg)
+        .await
+        .map_err(|e| e.into_anyhow().context("preparing the signing key"))?;
+    Ok((state, session_key))
 }
 
 /// Serves until SIGINT or SIGTERM, finishing requests in flight before it

@@ -8,12 +8,14 @@
 //! session.
 
 use actix_session::Session;
+use oauth_core::SecretString;
 use oauth_core::secret::{constant_time_eq, generate_secret};
 use oauth_core::{Timestamp, UserId};
-use serde::{Deserialize, Serialize};
+use oauth_store::consents;
 use sha2::{Digest as _, Sha256};
 
 use crate::errors::Internal;
+use crate::state::AppState;
 
 const USER: &str = "uid";
 const AUTH_TIME: &str = "auth_time";
@@ -82,37 +84,52 @@ pub fn check_csrf(session: &Session, presented: Option<&str>) -> bool {
     }
 }
 
-/// A consent dialog shown in this session, awaiting the user's decision.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PendingConsent {
-    /// Random; the dialog's form carries it back.
-    pub token: String,
-    /// Digest of the authorization request the dialog is about.
-    pub request: String,
-    /// Who saw the dialog.
-    pub user_id: String,
+/// How long a consent dialog may wait for its answer.
+const CONSENT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Records the consent dialog about to be shown to `user` about `request`;
+/// returns the one-time token its form carries. The token is bound twice:
+/// to this session (its digest is in the cookie) and, in the database, to
+/// the user and the request, where answering deletes it, so that of two
+/// answers (a replayed form, a copied cookie) exactly one counts.
+pub async fn begin_consent(
+    state: &AppState,
+    session: &Session,
+    request: &str,
+    user: &UserId,
+) -> Result<String, Internal> {
+    let token = generate_secret(&mut rand::rng());
+    let token_digest = token.digest();
+    session.insert(CONSENT, token_digest.as_str())?;
+    let (user, request, now) = (user.clone(), digest(request), state.now());
+    let expires = now.plus(CONSENT_LIFETIME);
+    state
+        .db(move |conn| consents::begin(conn, &token_digest, &user, &request, now, expires))
+        .await?;
+    Ok(token.expose_secret().to_owned())
 }
 
-/// Records the consent dialog about to be shown; returns its token.
-pub fn begin_consent(session: &Session, request: &str, user: &UserId) -> Result<String, Internal> {
-    let token = generate_secret(&mut rand::rng()).expose_secret().to_owned();
-    let pending = PendingConsent {
-        token: token.clone(),
-        request: digest(request),
-        user_id: user.as_str().to_owned(),
+/// Answers the dialog: true once, for the session that saw it, the user it
+/// was shown to, and the request it was about, within ten minutes.
+pub async fn take_consent(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    request: &str,
+    user: &UserId,
+) -> Result<bool, Internal> {
+    let presented = SecretString::new(token).digest();
+    let in_session = match session.remove_as::<String>(CONSENT) {
+        Some(Ok(expected)) => constant_time_eq(expected.as_bytes(), presented.as_str().as_bytes()),
+        _ => false,
     };
-    session.insert(CONSENT, pending)?;
-    Ok(token)
-}
-
-/// Takes the pending consent if `token` and `request` are the ones the
-/// dialog was shown with. Single use: it is gone from the session
-/// whatever the answer.
-pub fn take_consent(session: &Session, token: &str, request: &str) -> Option<PendingConsent> {
-    let pending: PendingConsent = session.remove_as(CONSENT)?.ok()?;
-    let matches = constant_time_eq(pending.token.as_bytes(), token.as_bytes())
-        && constant_time_eq(pending.request.as_bytes(), digest(request).as_bytes());
-    matches.then_some(pending)
+    if !in_session {
+        return Ok(false);
+    }
+    let (user, request, now) = (user.clone(), digest(request), state.now());
+    state
+        .db(move |conn| consents::take(conn, &presented, &user, &request, now))
+        .await
 }
 
 /// Notes that the user just logged in to continue `request`, which then

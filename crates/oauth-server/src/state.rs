@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::errors::Internal;
+use crate::keyring::KeyRing;
 use crate::templates::Templates;
 
 /// The time source. The system clock in production; tests pass a fixed or
@@ -21,6 +22,8 @@ pub struct AppState {
     pub db: Db,
     pub templates: Templates,
     pub clock: Clock,
+    /// The signing keys.
+    pub keys: KeyRing,
     /// argon2id takes ~20 ms and 19 MiB per hash; this many run at once at
     /// most, so a burst of logins cannot exhaust memory or starve the
     /// blocking pool that database calls also use.
@@ -37,13 +40,14 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db, templates: Templates) -> Self {
+    pub fn new(config: Config, db: Db, templates: Templates, keys: KeyRing) -> Self {
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             config,
             db,
             templates,
             clock: Arc::new(|| Timestamp::from_system(SystemTime::now())),
+            keys,
             hashing: Semaphore::new(permits),
         }
     }

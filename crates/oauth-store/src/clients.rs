@@ -190,6 +190,63 @@ pub fn delete(conn: &mut DbConnection, id: &ClientId) -> Result<(), StoreError> 
     found(n)
 }
 
+/// Stores a client registered through RFC 7591, with the digest of its
+/// registration access token. Its metadata must have passed
+/// [`ClientMetadata::validate`].
+pub fn create_registered(
+    conn: &mut DbConnection,
+    client: &Client,
+    registration_token_digest: &SecretDigest,
+) -> Result<(), StoreError> {
+    let mut row = ClientRow::from_client(client);
+    row.registration_access_token_hash = Some(registration_token_digest.as_str().to_owned());
+    diesel::insert_into(clients::table)
+        .values(row)
+        .execute(conn)
+        .map_err(|e| {
+            if StoreError::is_unique_violation(&e) {
+                StoreError::Conflict("a client with this id or registration access token")
+            } else {
+                StoreError::from(e)
+            }
+        })?;
+    Ok(())
+}
+
+/// The client whose registration access token has this digest (RFC 7592).
+/// The lookup is by digest, through the column's unique index.
+pub fn find_by_registration_token(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+) -> Result<Option<Client>, StoreError> {
+    clients::table
+        .filter(clients::registration_access_token_hash.eq(digest.as_str()))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ClientRow::into_client)
+        .transpose()
+}
+
+/// Replaces a client's registration access token with one of this digest.
+pub fn set_registration_token(
+    conn: &mut DbConnection,
+    id: &ClientId,
+    digest: &SecretDigest,
+) -> Result<(), StoreError> {
+    let n = diesel::update(clients::table.find(id.as_str()))
+        .set(clients::registration_access_token_hash.eq(Some(digest.as_str())))
+        .execute(conn)
+        .map_err(|e| {
+            if StoreError::is_unique_violation(&e) {
+                StoreError::Conflict("a client with this registration access token")
+            } else {
+                StoreError::from(e)
+            }
+        })?;
+    found(n)
+}
+
 fn found(rows: usize) -> Result<(), StoreError> {
     if rows == 0 {
         Err(StoreError::NotFound("client"))

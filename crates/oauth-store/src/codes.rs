@@ -1,12 +1,13 @@
 //! Queries on `authorization_codes`.
 
 use diesel::prelude::*;
+use oauth_core::resource::Resource;
 use oauth_core::token::AuthorizationCode;
 use oauth_core::{
     ClientId, CodeChallenge, CodeChallengeMethod, ScopeSet, SecretDigest, Timestamp, UserId,
 };
 
-use crate::codec::decode;
+use crate::codec::{decode, decode_list, encode_list};
 use crate::error::StoreError;
 use crate::pool::DbConnection;
 use crate::schema::authorization_codes as codes;
@@ -23,6 +24,7 @@ struct CodeRow {
     nonce: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    resources: String,
     auth_time: i64,
     created_at: i64,
     expires_at: i64,
@@ -59,6 +61,7 @@ impl CodeRow {
             scopes: decode(T, "scopes", &self.scopes, ScopeSet::parse)?,
             nonce: self.nonce,
             code_challenge,
+            resources: decode_list(T, "resources", &self.resources, Resource::parse)?,
             auth_time: Timestamp::from_unix(self.auth_time),
             created_at: Timestamp::from_unix(self.created_at),
             expires_at: Timestamp::from_unix(self.expires_at),
@@ -88,6 +91,13 @@ pub fn insert(
                 .code_challenge
                 .as_ref()
                 .map(|c| c.method().as_str().to_owned()),
+            resources: encode_list(
+                &code
+                    .resources
+                    .iter()
+                    .map(Resource::as_str)
+                    .collect::<Vec<_>>(),
+            ),
             auth_time: code.auth_time.unix(),
             created_at: code.created_at.unix(),
             expires_at: code.expires_at.unix(),

@@ -1,13 +1,13 @@
-//! Queries on `consents`: the scopes a user approved for a client, for
-//! consent mode `auto`.
+//! Queries on `consents` (the scopes a user approved for a client, for
+//! consent mode `auto`) and `pending_consents` (dialogs awaiting an answer).
 
 use diesel::prelude::*;
-use oauth_core::{ClientId, ScopeSet, Timestamp, UserId};
+use oauth_core::{ClientId, Scope, ScopeSet, SecretDigest, Timestamp, UserId};
 
 use crate::codec::decode;
 use crate::error::StoreError;
-use crate::pool::{DbConnection, write_transaction};
-use crate::schema::consents;
+use crate::pool::{DbConnection, per_backend};
+use crate::schema::{consents, pending_consents};
 
 /// The scopes this user approved for this client, if any.
 pub fn find(
@@ -15,16 +15,22 @@ pub fn find(
     user: &UserId,
     client: &ClientId,
 ) -> Result<Option<ScopeSet>, StoreError> {
-    consents::table
-        .find((user.as_str(), client.as_str()))
-        .select(consents::scopes)
-        .first::<String>(conn)
-        .optional()?
-        .map(|s| decode("consents", "scopes", &s, ScopeSet::parse))
-        .transpose()
+    let rows: Vec<String> = consents::table
+        .filter(consents::user_id.eq(user.as_str()))
+        .filter(consents::client_id.eq(client.as_str()))
+        .select(consents::scope)
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    rows.iter()
+        .map(|s| decode("consents", "scope", s, Scope::parse))
+        .collect::<Result<ScopeSet, _>>()
+        .map(Some)
 }
 
-/// Adds `scopes` to what the user approved for the client.
+/// Adds `scopes` to what the user approved for the client. One row per
+/// scope, inserted unless present: concurrent approvals cannot conflict.
 pub fn remember(
     conn: &mut DbConnection,
     user: &UserId,
@@ -32,27 +38,65 @@ pub fn remember(
     scopes: &ScopeSet,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    write_transaction(conn, |conn| -> Result<(), StoreError> {
-        let n = diesel::update(consents::table.find((user.as_str(), client.as_str())))
-            .set(consents::updated_at.eq(now.unix()))
-            .execute(conn)?;
-        if n == 0 {
-            diesel::insert_into(consents::table)
-                .values((
-                    consents::user_id.eq(user.as_str()),
-                    consents::client_id.eq(client.as_str()),
-                    consents::scopes.eq(scopes.to_string()),
-                    consents::created_at.eq(now.unix()),
-                    consents::updated_at.eq(now.unix()),
-                ))
-                .execute(conn)?;
-            return Ok(());
-        }
-        // The row is locked by the update above; merge inside the lock.
-        let known = find(conn, user, client)?.unwrap_or_default();
-        diesel::update(consents::table.find((user.as_str(), client.as_str())))
-            .set(consents::scopes.eq(known.union(scopes).to_string()))
-            .execute(conn)?;
-        Ok(())
-    })
+    let rows: Vec<_> = scopes
+        .iter()
+        .map(|scope| {
+            (
+                consents::user_id.eq(user.as_str()),
+                consents::client_id.eq(client.as_str()),
+                consents::scope.eq(scope.as_str()),
+                consents::created_at.eq(now.unix()),
+            )
+        })
+        .collect();
+    for row in rows {
+        per_backend!(conn, |c| diesel::insert_into(consents::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Records a consent dialog shown to `user` about the request with this
+/// digest, answerable with the token whose digest is `token`.
+pub fn begin(
+    conn: &mut DbConnection,
+    token: &SecretDigest,
+    user: &UserId,
+    request_digest: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
+    diesel::insert_into(pending_consents::table)
+        .values((
+            pending_consents::token_hash.eq(token.as_str()),
+            pending_consents::user_id.eq(user.as_str()),
+            pending_consents::request_digest.eq(request_digest),
+            pending_consents::created_at.eq(now.unix()),
+            pending_consents::expires_at.eq(expires_at.unix()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Answers a pending dialog: deletes it if it matches token, user and
+/// request and has not expired. Of two answers to one dialog, exactly one
+/// sees `true`.
+pub fn take(
+    conn: &mut DbConnection,
+    token: &SecretDigest,
+    user: &UserId,
+    request_digest: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = diesel::delete(
+        pending_consents::table
+            .filter(pending_consents::token_hash.eq(token.as_str()))
+            .filter(pending_consents::user_id.eq(user.as_str()))
+            .filter(pending_consents::request_digest.eq(request_digest))
+            .filter(pending_consents::expires_at.gt(now.unix())),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -2,7 +2,10 @@
 //! every token issued from it belongs to.
 
 use diesel::prelude::*;
+use oauth_core::resource::Resource;
 use oauth_core::{ClientId, ScopeSet, Timestamp, UserId};
+
+use crate::codec::encode_list;
 
 use crate::error::StoreError;
 use crate::pool::DbConnection;
@@ -16,6 +19,8 @@ pub struct Grant {
     /// `None` for a client acting on its own behalf (client credentials).
     pub user_id: Option<UserId>,
     pub scopes: ScopeSet,
+    /// RFC 8707 resources the grant covers.
+    pub resources: Vec<Resource>,
     pub auth_time: Option<Timestamp>,
     pub created_at: Timestamp,
     /// When its refresh tokens stop working, however often they rotate.
@@ -30,6 +35,7 @@ struct GrantRow<'a> {
     client_id: &'a str,
     user_id: Option<&'a str>,
     scopes: String,
+    resources: String,
     auth_time: Option<i64>,
     created_at: i64,
     expires_at: i64,
@@ -43,6 +49,13 @@ pub fn create(conn: &mut DbConnection, grant: &Grant) -> Result<(), StoreError> 
             client_id: grant.client_id.as_str(),
             user_id: grant.user_id.as_ref().map(UserId::as_str),
             scopes: grant.scopes.to_string(),
+            resources: encode_list(
+                &grant
+                    .resources
+                    .iter()
+                    .map(Resource::as_str)
+                    .collect::<Vec<_>>(),
+            ),
             auth_time: grant.auth_time.map(Timestamp::unix),
             created_at: grant.created_at.unix(),
             expires_at: grant.expires_at.unix(),

@@ -12,9 +12,11 @@ pub mod codes;
 pub mod consents;
 mod error;
 pub mod grants;
+pub mod keys;
 pub mod migrations;
 mod pool;
 pub mod schema;
+pub mod secret;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod tokens;

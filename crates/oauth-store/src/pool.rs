@@ -33,6 +33,19 @@ impl fmt::Debug for DbConnection {
     }
 }
 
+/// Runs one expression against the backend's own connection, for the few
+/// queries diesel's MultiConnection cannot express (upserts): the same
+/// code is compiled once per backend.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::pool::DbConnection::Sqlite($c) => $body,
+            $crate::pool::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -47,6 +47,7 @@ diesel::table! {
         client_id -> Text,
         user_id -> Nullable<Text>,
         scopes -> Text,
+        resources -> Text,
         auth_time -> Nullable<BigInt>,
         created_at -> BigInt,
         expires_at -> BigInt,
@@ -65,6 +66,7 @@ diesel::table! {
         nonce -> Nullable<Text>,
         code_challenge -> Nullable<Text>,
         code_challenge_method -> Nullable<Text>,
+        resources -> Text,
         auth_time -> BigInt,
         created_at -> BigInt,
         expires_at -> BigInt,
@@ -78,6 +80,7 @@ diesel::table! {
         token_hash -> Text,
         grant_id -> Text,
         scopes -> Text,
+        audience -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
@@ -97,12 +100,21 @@ diesel::table! {
 }
 
 diesel::table! {
-    consents (user_id, client_id) {
+    consents (user_id, client_id, scope) {
         user_id -> Text,
         client_id -> Text,
-        scopes -> Text,
+        scope -> Text,
         created_at -> BigInt,
-        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pending_consents (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        request_digest -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -135,5 +147,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
     refresh_tokens,
     consents,
+    pending_consents,
     signing_keys,
 );

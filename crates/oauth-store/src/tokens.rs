@@ -3,10 +3,11 @@
 //! it.
 
 use diesel::prelude::*;
+use oauth_core::resource::Resource;
 use oauth_core::token::RefreshToken;
 use oauth_core::{ClientId, ScopeSet, SecretDigest, Timestamp, UserId};
 
-use crate::codec::decode;
+use crate::codec::{decode, decode_list, encode_list};
 use crate::error::StoreError;
 use crate::pool::DbConnection;
 use crate::schema::{access_tokens, grants, refresh_tokens};
@@ -17,6 +18,9 @@ pub struct NewToken<'a> {
     pub digest: &'a SecretDigest,
     pub grant_id: &'a str,
     pub scopes: &'a ScopeSet,
+    /// Who an access token is for (ignored for refresh tokens, whose grant
+    /// holds the resources).
+    pub audience: &'a [String],
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -28,6 +32,8 @@ pub struct AccessToken {
     pub client_id: ClientId,
     pub user_id: Option<UserId>,
     pub scopes: ScopeSet,
+    /// Who the token is for (RFC 8707; RFC 9068's `aud`).
+    pub audience: Vec<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     /// The token or its grant was revoked.
@@ -48,6 +54,7 @@ pub fn insert_access(conn: &mut DbConnection, t: NewToken<'_>) -> Result<(), Sto
             access_tokens::token_hash.eq(t.digest.as_str()),
             access_tokens::grant_id.eq(t.grant_id),
             access_tokens::scopes.eq(t.scopes.to_string()),
+            access_tokens::audience.eq(encode_list(t.audience)),
             access_tokens::created_at.eq(t.created_at.unix()),
             access_tokens::expires_at.eq(t.expires_at.unix()),
         ))
@@ -93,8 +100,12 @@ impl GrantState {
     }
 }
 
-type AccessRow = ((String, String, i64, i64, Option<i64>), GrantState);
-type RefreshRow = ((String, String, i64, Option<i64>, Option<i64>), GrantState);
+type AccessRow = ((String, String, String, i64, i64, Option<i64>), GrantState);
+type RefreshRow = (
+    (String, String, i64, Option<i64>, Option<i64>),
+    GrantState,
+    (String, Option<i64>),
+);
 
 /// The access token with this digest, with its grant's state.
 pub fn find_access(
@@ -108,6 +119,7 @@ pub fn find_access(
             (
                 access_tokens::grant_id,
                 access_tokens::scopes,
+                access_tokens::audience,
                 access_tokens::created_at,
                 access_tokens::expires_at,
                 access_tokens::revoked_at,
@@ -116,16 +128,21 @@ pub fn find_access(
         ))
         .first(conn)
         .optional()?;
-    let Some(((grant_id, scopes, created_at, expires_at, revoked_at), grant)) = row else {
+    let Some(((grant_id, scopes, audience, created_at, expires_at, revoked_at), grant)) = row
+    else {
         return Ok(None);
     };
     const T: &str = "access_tokens";
+    let audience = decode_list(T, "audience", &audience, |s| {
+        Ok::<_, std::convert::Infallible>(s.to_owned())
+    })?;
     let (client_id, user_id, grant_revoked) = grant.decode(T)?;
     Ok(Some(AccessToken {
         grant_id,
         client_id,
         user_id,
         scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
+        audience,
         created_at: Timestamp::from_unix(created_at),
         expires_at: Timestamp::from_unix(expires_at),
         revoked: revoked_at.is_some() || grant_revoked,
@@ -149,10 +166,16 @@ pub fn find_refresh(
                 refresh_tokens::revoked_at,
             ),
             GRANT_STATE,
+            (grants::resources, grants::auth_time),
         ))
         .first(conn)
         .optional()?;
-    let Some(((grant_id, scopes, expires_at, rotated_at, revoked_at), grant)) = row else {
+    let Some((
+        (grant_id, scopes, expires_at, rotated_at, revoked_at),
+        grant,
+        (resources, auth_time),
+    )) = row
+    else {
         return Ok(None);
     };
     const T: &str = "refresh_tokens";
@@ -162,6 +185,8 @@ pub fn find_refresh(
         client_id,
         user_id,
         scopes: decode(T, "scopes", &scopes, ScopeSet::parse)?,
+        resources: decode_list(T, "resources", &resources, Resource::parse)?,
+        auth_time: auth_time.map(Timestamp::from_unix),
         expires_at: Timestamp::from_unix(expires_at),
         rotated: rotated_at.is_some(),
         revoked: revoked_at.is_some() || grant_revoked,

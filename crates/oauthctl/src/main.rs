@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod client;
 mod context;
+mod keys;
 mod migrate;
 mod output;
 mod password;
@@ -65,6 +66,9 @@ enum Command {
     /// Manage OAuth clients: the applications that ask for access.
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Manage the keys that sign ID tokens and JWT access tokens.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,5 +89,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(&mut ctx),
         Command::User(cmd) => user::run(&mut ctx, cmd),
         Command::Client(cmd) => client::run(&mut ctx, cmd),
+        Command::Keys(cmd) => keys::run(&mut ctx, cmd),
     }
 }

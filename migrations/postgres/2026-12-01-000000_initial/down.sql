@@ -1,4 +1,5 @@
 DROP TABLE signing_keys;
+DROP TABLE pending_consents;
 DROP TABLE consents;
 DROP TABLE refresh_tokens;
 DROP TABLE access_tokens;

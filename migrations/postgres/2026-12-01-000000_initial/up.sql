@@ -54,6 +54,8 @@ CREATE TABLE grants (
     client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
     user_id    TEXT REFERENCES users (id) ON DELETE CASCADE,
     scopes     TEXT NOT NULL,
+    -- RFC 8707 resource indicators the user authorized (JSON array).
+    resources  TEXT NOT NULL DEFAULT '[]',
     auth_time  BIGINT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
@@ -76,6 +78,7 @@ CREATE TABLE authorization_codes (
     nonce                 TEXT,
     code_challenge        TEXT,
     code_challenge_method TEXT,
+    resources             TEXT NOT NULL DEFAULT '[]',
     auth_time             BIGINT NOT NULL,
     created_at            BIGINT NOT NULL,
     expires_at            BIGINT NOT NULL,
@@ -92,6 +95,8 @@ CREATE TABLE access_tokens (
     token_hash TEXT PRIMARY KEY NOT NULL,
     grant_id   TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
     scopes     TEXT NOT NULL,
+    -- Who the token is for (RFC 8707; the JWT's aud), as a JSON array.
+    audience   TEXT NOT NULL DEFAULT '[]',
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     revoked_at BIGINT
@@ -113,17 +118,30 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_grant_id_idx ON refresh_tokens (grant_id);
 CREATE INDEX refresh_tokens_expires_at_idx ON refresh_tokens (expires_at);
 
--- Remembered consent (consent mode "auto"): the scopes a user approved for
--- a client, until the user revokes the app.
+-- Remembered consent (consent mode "auto"): one row per scope a user
+-- approved for a client, until the user revokes the app. A row per scope
+-- makes remembering more scopes an insert that cannot race.
 CREATE TABLE consents (
-    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    client_id    TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
-    scopes       TEXT NOT NULL,
-    created_at   BIGINT NOT NULL,
-    updated_at   BIGINT NOT NULL,
-    PRIMARY KEY (user_id, client_id)
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    scope      TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, client_id, scope)
 );
 CREATE INDEX consents_client_id_idx ON consents (client_id);
+
+-- Consent dialogs awaiting the user's answer. The dialog's form carries a
+-- one-time token; answering deletes the row, so of two answers (a replay,
+-- or a copied session cookie) exactly one counts.
+CREATE TABLE pending_consents (
+    token_hash     TEXT PRIMARY KEY NOT NULL,
+    user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    request_digest TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    expires_at     BIGINT NOT NULL
+);
+CREATE INDEX pending_consents_user_id_idx ON pending_consents (user_id);
+CREATE INDEX pending_consents_expires_at_idx ON pending_consents (expires_at);
 
 -- Keys that sign ID tokens and JWT access tokens. The private key is
 -- encrypted under the server's secret key; retired keys stay published in

@@ -249,6 +249,7 @@ fn error_locations_keep_the_query_and_name_the_issuer() {
         code: Code::AccessDenied,
         description: "the user said no".into(),
         state: Some("a b&c".into()),
+        fragment: false,
     };
     assert_eq!(
         e.location("https://auth.example"),
@@ -350,4 +351,38 @@ fn consent_decisions() {
         &request("consent", None),
         None
     ));
+}
+
+#[test]
+fn implicit_errors_go_in_the_fragment() {
+    let mut c = client();
+    c.metadata.grant_types.push(GrantType::Implicit);
+    let e = redirect_error(validate_str(
+        "client_id=demo&response_type=token&scope=admin&state=s",
+        &c,
+    ));
+    assert!(e.fragment);
+    assert!(
+        e.location("https://as")
+            .starts_with("http://localhost:3000/oauth_code#error=invalid_scope")
+    );
+    let e = redirect_error(validate_str(
+        "client_id=demo&response_type=code&scope=admin",
+        &c,
+    ));
+    assert!(!e.fragment);
+}
+
+#[test]
+fn control_characters_in_state_or_nonce_are_refused() {
+    for q in [
+        "client_id=demo&response_type=code&state=a%00b",
+        "client_id=demo&response_type=code&nonce=a%01b",
+    ] {
+        assert_eq!(
+            redirect_error(validate_str(q, &client())).code,
+            Code::InvalidRequest,
+            "{q}"
+        );
+    }
 }

@@ -11,9 +11,12 @@ fn decode_part(part: &str) -> serde_json::Value {
 fn every_algorithm_generates_signs_and_round_trips() {
     for alg in SigningAlg::ALL {
         let key = SigningKey::generate(alg, format!("k-{alg}")).unwrap();
-        let again = SigningKey::from_pkcs8(alg, key.kid().to_owned(), key.pkcs8().to_vec()).unwrap();
+        let again =
+            SigningKey::from_pkcs8(alg, key.kid().to_owned(), key.pkcs8().to_vec()).unwrap();
         assert_eq!(key.public_jwk().unwrap(), again.public_jwk().unwrap());
-        let jwt = key.sign(Some("at+jwt"), &serde_json::json!({"sub": "x"})).unwrap();
+        let jwt = key
+            .sign(Some("at+jwt"), &serde_json::json!({"sub": "x"}))
+            .unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header = decode_part(parts[0]);
@@ -34,7 +37,10 @@ fn every_algorithm_generates_signs_and_round_trips() {
 #[test]
 fn public_jwks_hold_no_private_member() {
     for alg in SigningAlg::ALL {
-        let jwk = SigningKey::generate(alg, "k".into()).unwrap().public_jwk().unwrap();
+        let jwk = SigningKey::generate(alg, "k".into())
+            .unwrap()
+            .public_jwk()
+            .unwrap();
         for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
             assert!(jwk.get(private).is_none(), "{alg}: {private} in {jwk}");
         }
@@ -62,8 +68,20 @@ fn sealed_keys_open_only_with_the_same_key_and_kid() {
 fn half_hash_follows_oidc_core() {
     // Reference value computed independently with Python's hashlib:
     // base64url(sha256(token)[:16]).
-    assert_eq!(half_hash(SigningAlg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNS7yF8iakGaq3yyZxQ5"), "xyutDH5YlkuDoAK5fbC2oQ");
-    assert_eq!(half_hash(SigningAlg::Es256, "jHkWEdUXMU1BwAsC4vtUsZwnNS7yF8iakGaq3yyZxQ5"), "xyutDH5YlkuDoAK5fbC2oQ");
+    assert_eq!(
+        half_hash(
+            SigningAlg::Rs256,
+            "jHkWEdUXMU1BwAsC4vtUsZwnNS7yF8iakGaq3yyZxQ5"
+        ),
+        "xyutDH5YlkuDoAK5fbC2oQ"
+    );
+    assert_eq!(
+        half_hash(
+            SigningAlg::Es256,
+            "jHkWEdUXMU1BwAsC4vtUsZwnNS7yF8iakGaq3yyZxQ5"
+        ),
+        "xyutDH5YlkuDoAK5fbC2oQ"
+    );
     assert_eq!(half_hash(SigningAlg::EdDsa, "x").len(), 43);
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::resource::Resource;
 
 fn code() -> AuthorizationCode {
     AuthorizationCode {
@@ -9,6 +10,7 @@ fn code() -> AuthorizationCode {
         scopes: ScopeSet::parse("project").unwrap(),
         nonce: None,
         code_challenge: None,
+        resources: vec![],
         auth_time: Timestamp::from_unix(100),
         created_at: Timestamp::from_unix(100),
         expires_at: Timestamp::from_unix(700),
@@ -44,7 +46,13 @@ fn parses_each_grant() {
     .unwrap();
     assert!(matches!(&r, TokenRequest::RefreshToken { scope: Some(s), .. } if s.len() == 2));
     let r = TokenRequest::parse(&Params::parse("grant_type=client_credentials")).unwrap();
-    assert_eq!(r, TokenRequest::ClientCredentials { scope: None });
+    assert_eq!(
+        r,
+        TokenRequest::ClientCredentials {
+            scope: None,
+            resources: vec![]
+        }
+    );
 }
 
 #[test]
@@ -160,6 +168,8 @@ fn refresh() -> RefreshToken {
         client_id: demo(),
         user_id: Some(UserId::parse("u1").unwrap()),
         scopes: ScopeSet::parse("openid project").unwrap(),
+        resources: vec![],
+        auth_time: None,
         expires_at: Timestamp::from_unix(1000),
         rotated: false,
         revoked: false,
@@ -222,4 +232,52 @@ fn responses_have_the_seed_shape() {
         serde_json::to_string(&r).unwrap(),
         r#"{"access_token":"a","token_type":"Bearer","expires_in":3600,"refresh_token":"r","scope":"project"}"#
     );
+}
+
+#[test]
+fn resources_narrow_within_what_was_authorized() {
+    let a = Resource::parse("https://a.example/").unwrap();
+    let b = Resource::parse("https://b.example/").unwrap();
+    let with = AuthorizationCode {
+        resources: vec![a.clone()],
+        ..code()
+    };
+    assert_eq!(with.resources_for(&[]).unwrap(), vec![a.clone()]);
+    assert_eq!(
+        with.resources_for(std::slice::from_ref(&a)).unwrap(),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        with.resources_for(std::slice::from_ref(&b))
+            .unwrap_err()
+            .code,
+        Code::InvalidTarget
+    );
+    // Nothing authorized: the token request chooses.
+    assert_eq!(
+        code().resources_for(std::slice::from_ref(&b)).unwrap(),
+        vec![b.clone()]
+    );
+    let r = RefreshToken {
+        resources: vec![a.clone()],
+        ..refresh()
+    };
+    assert_eq!(r.resources_for(&[]).unwrap(), vec![a.clone()]);
+    assert_eq!(
+        r.resources_for(std::slice::from_ref(&b)).unwrap_err().code,
+        Code::InvalidTarget
+    );
+    assert_eq!(
+        refresh().resources_for(&[b]).unwrap_err().code,
+        Code::InvalidTarget
+    );
+}
+
+#[test]
+fn bad_resources_are_invalid_target() {
+    let e = TokenRequest::parse(&Params::parse(
+        "grant_type=client_credentials&resource=%2Frelative",
+    ))
+    .unwrap_err();
+    assert_eq!(e.code, Code::InvalidTarget);
 }

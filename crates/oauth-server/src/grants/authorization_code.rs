@@ -1,6 +1,7 @@
 //! The authorization code grant at the token endpoint (RFC 6749 §4.1.3).
 
 use oauth_core::error::TokenErrorCode as Code;
+use oauth_core::resource::Resource;
 use oauth_core::secret::generate_id;
 use oauth_core::token::TokenError;
 use oauth_core::{Client, CodeVerifier, GrantType, Timestamp, Token};
@@ -12,15 +13,28 @@ use super::{Abort, GrantContext, Outcome, issue};
 /// Exchanges a code for tokens. The code is single-use: a second exchange,
 /// or a concurrent one, fails with `invalid_grant` and revokes whatever the
 /// first issued (RFC 6749 §4.1.2, RFC 9700 §4.2.1).
+/// The token request's parameters for this grant.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeRequest<'a> {
+    pub code: &'a Token,
+    pub redirect_uri: Option<&'a str>,
+    pub verifier: Option<&'a CodeVerifier>,
+    pub resources: &'a [Resource],
+}
+
 pub fn exchange(
     conn: &mut DbConnection,
     ctx: &GrantContext,
     client: &Client,
-    code: &Token,
-    redirect_uri: Option<&str>,
-    verifier: Option<&CodeVerifier>,
+    request: CodeRequest<'_>,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
+    let CodeRequest {
+        code,
+        redirect_uri,
+        verifier,
+        resources,
+    } = request;
     let invalid = |d: &str| Ok(Err(TokenError::new(Code::InvalidGrant, d)));
     let digest = code.digest();
     let Some(stored) = codes::find(conn, &digest)? else {
@@ -40,16 +54,24 @@ pub fn exchange(
         codes::redeem(conn, &digest, None, now)?;
         return Ok(Err(e));
     }
-    match users::find_by_id(conn, &stored.user_id)? {
-        Some(user) if user.enabled => {}
+    let resources = match stored.resources_for(resources) {
+        Ok(r) => r,
+        Err(e) => {
+            codes::redeem(conn, &digest, None, now)?;
+            return Ok(Err(e));
+        }
+    };
+    let user = match users::find_by_id(conn, &stored.user_id)? {
+        Some(user) if user.enabled => user,
         _ => return invalid("the user who granted the code can no longer sign in"),
-    }
+    };
 
     let grant = Grant {
         id: generate_id(&mut rand::rng(), 16),
         client_id: client.id.clone(),
         user_id: Some(stored.user_id.clone()),
         scopes: stored.scopes.clone(),
+        resources: resources.clone(),
         auth_time: Some(stored.auth_time),
         created_at: now,
         expires_at: now.plus(ctx.lifetimes.refresh_token),
@@ -61,15 +83,17 @@ pub fn exchange(
         if !codes::redeem(conn, &digest, Some(&grant.id), now)? {
             return Err(Abort::AlreadyUsed);
         }
-        let refresh = with_refresh.then_some((&grant.scopes, grant.expires_at));
-        Ok(issue::tokens(
-            conn,
-            ctx,
-            &grant.id,
-            &grant.scopes,
-            refresh,
-            now,
-        )?)
+        let mint = issue::Mint {
+            client,
+            grant_id: &grant.id,
+            user: Some(&user),
+            scopes: &grant.scopes,
+            audience: resources.iter().map(|r| r.as_str().to_owned()).collect(),
+            refresh: with_refresh.then_some((&grant.scopes, grant.expires_at)),
+            auth_time: Some(stored.auth_time),
+            nonce: stored.nonce.as_deref(),
+        };
+        Ok(issue::tokens(conn, ctx, mint, now)?)
     });
     match result {
         Ok(response) => Ok(Ok(response)),

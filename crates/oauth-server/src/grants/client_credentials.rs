@@ -2,6 +2,7 @@
 //! acting for itself. No user, and no refresh token (§4.4.3).
 
 use oauth_core::error::TokenErrorCode as Code;
+use oauth_core::resource::Resource;
 use oauth_core::secret::generate_id;
 use oauth_core::token::TokenError;
 use oauth_core::{Client, ScopeSet, Timestamp};
@@ -15,6 +16,7 @@ pub fn exchange(
     ctx: &GrantContext,
     client: &Client,
     scope: Option<&ScopeSet>,
+    resources: &[Resource],
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
     let allowed = &client.metadata.scopes;
@@ -33,6 +35,7 @@ pub fn exchange(
         client_id: client.id.clone(),
         user_id: None,
         scopes: scopes.clone(),
+        resources: resources.to_vec(),
         auth_time: None,
         created_at: now,
         expires_at: now.plus(ctx.lifetimes.access_token),
@@ -40,7 +43,17 @@ pub fn exchange(
     };
     let response = write_transaction(conn, |conn| -> Result<_, StoreError> {
         grants::create(conn, &grant)?;
-        issue::tokens(conn, ctx, &grant.id, &scopes, None, now)
+        let mint = issue::Mint {
+            client,
+            grant_id: &grant.id,
+            user: None,
+            scopes: &scopes,
+            audience: resources.iter().map(|r| r.as_str().to_owned()).collect(),
+            refresh: None,
+            auth_time: None,
+            nonce: None,
+        };
+        issue::tokens(conn, ctx, mint, now)
     })?;
     Ok(Ok(response))
 }

@@ -6,14 +6,20 @@
 //!   detection.
 //! - [`refresh_token`]: RFC 6749 §6, rotating, with reuse detection.
 //! - [`client_credentials`]: RFC 6749 §4.4.
+//! - [`implicit`]: RFC 6749 §4.2, at the authorization endpoint.
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod implicit;
 mod issue;
 pub mod refresh_token;
 
 use oauth_core::token::{TokenError, TokenResponse};
 use oauth_store::StoreError;
+
+use std::sync::Arc;
+
+use oauth_core::jose::SigningKey;
 
 use crate::config::Lifetimes;
 
@@ -36,8 +42,12 @@ impl From<StoreError> for Abort {
     }
 }
 
-/// The settings every grant needs.
+/// What every grant needs besides its request.
 #[derive(Debug, Clone)]
 pub struct GrantContext {
     pub lifetimes: Lifetimes,
+    /// The issuer identifier, for `iss`.
+    pub issuer: String,
+    /// The key that signs ID tokens and JWT access tokens.
+    pub signer: Arc<SigningKey>,
 }

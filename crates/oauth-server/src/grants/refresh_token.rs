@@ -3,6 +3,7 @@
 //! it, so the whole grant is revoked (RFC 9700 §4.14.2).
 
 use oauth_core::error::TokenErrorCode as Code;
+use oauth_core::resource::Resource;
 use oauth_core::token::{RefreshRefused, TokenError};
 use oauth_core::{Client, ScopeSet, Timestamp, Token};
 use oauth_store::{DbConnection, StoreError, grants, tokens, users, write_transaction};
@@ -15,6 +16,7 @@ pub fn exchange(
     client: &Client,
     refresh_token: &Token,
     scope: Option<&ScopeSet>,
+    resources: &[Resource],
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
     let invalid = |d: &str| Ok(Err(TokenError::new(Code::InvalidGrant, d)));
@@ -30,27 +32,36 @@ pub fn exchange(
             return invalid("the refresh token was already used; its grant is revoked");
         }
     };
-    if let Some(user_id) = &stored.user_id {
-        match users::find_by_id(conn, user_id)? {
-            Some(user) if user.enabled => {}
+    let audience = match stored.resources_for(resources) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let user = match &stored.user_id {
+        Some(user_id) => match users::find_by_id(conn, user_id)? {
+            Some(user) if user.enabled => Some(user),
             _ => return invalid("the user who granted access can no longer sign in"),
-        }
-    }
+        },
+        None => None,
+    };
     let result = write_transaction(conn, |conn| -> Result<_, Abort> {
         if !tokens::rotate_refresh(conn, &digest, now)? {
             return Err(Abort::AlreadyUsed);
         }
         // The successor keeps the grant's scopes and absolute expiry; only
         // the access token may be narrower.
-        let refresh = Some((&stored.scopes, stored.expires_at));
-        Ok(issue::tokens(
-            conn,
-            ctx,
-            &stored.grant_id,
-            &scopes,
-            refresh,
-            now,
-        )?)
+        let mint = issue::Mint {
+            client,
+            grant_id: &stored.grant_id,
+            user: user.as_ref(),
+            scopes: &scopes,
+            audience: audience.iter().map(|r| r.as_str().to_owned()).collect(),
+            refresh: Some((&stored.scopes, stored.expires_at)),
+            // A refreshed ID token keeps the original authentication time
+            // and carries no nonce (OIDC Core §12.2).
+            auth_time: stored.auth_time,
+            nonce: None,
+        };
+        Ok(issue::tokens(conn, ctx, mint, now)?)
     });
     match result {
         Ok(response) => Ok(Ok(response)),

@@ -12,7 +12,8 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth_core::authorize::{
-    self, Authentication, AuthorizeError, AuthorizeRequest, RedirectError, append_query,
+    self, Authentication, AuthorizeError, AuthorizeRequest, RedirectError, append_fragment,
+    append_query,
 };
 use oauth_core::claims::describe_scope;
 use oauth_core::error::AuthorizeErrorCode as Code;
@@ -23,6 +24,7 @@ use oauth_store::{clients, codes, consents, users};
 
 use super::{MAX_FORM_BYTES, is_form};
 use crate::errors::{Internal, error_page, html, see_other};
+use crate::grants::{self, GrantContext};
 use crate::session::{self, Login};
 use crate::state::AppState;
 use crate::templates::{ConsentPage, ScopeView};
@@ -184,28 +186,54 @@ async fn respond(
                 "the user must approve this application",
             ));
         }
-        return consent_page(state, session, client, &user, &request, raw);
+        return consent_page(state, session, client, &user, &request, raw).await;
     }
-    grant(state, &request, &user, &login).await
+    grant(state, client, &request, &user, &login).await
 }
 
-/// Issues the authorization code and sends the user back to the client
-/// with it (RFC 6749 §4.1.2), `state`, and the issuer (RFC 9207).
+/// Sends the user back to the client with what it asked for: an
+/// authorization code (RFC 6749 §4.1.2), or for the implicit grant the
+/// access token in the fragment (§4.2.2); with `state` and the issuer (RFC
+/// 9207). Returns the response, having written the code or tokens.
 pub(crate) async fn grant(
     state: &AppState,
+    client: &Client,
     request: &AuthorizeRequest,
     user: &User,
     login: &Login,
 ) -> Result<HttpResponse, Internal> {
-    if request.response_type != ResponseType::Code {
-        return Ok(redirect_error(
-            state,
-            request,
-            Code::UnsupportedResponseType,
-            "only response_type=code is served",
-        ));
-    }
     let now = state.now();
+    let issuer = state.config.issuer.as_str();
+    if request.response_type == ResponseType::Token {
+        let ctx = GrantContext {
+            lifetimes: state.config.lifetimes.clone(),
+            issuer: issuer.to_owned(),
+            signer: state.keys.signer(state, state.config.signing_alg).await?,
+        };
+        let (client, user, request_owned, auth_time) = (
+            client.clone(),
+            user.clone(),
+            request.clone(),
+            login.auth_time,
+        );
+        let response = state
+            .db(move |conn| {
+                grants::implicit::issue(conn, &ctx, &client, &user, &request_owned, auth_time, now)
+            })
+            .await?;
+        let expires_in = response.expires_in.to_string();
+        let mut params = vec![
+            ("access_token", response.access_token.as_str()),
+            ("token_type", "Bearer"),
+            ("expires_in", expires_in.as_str()),
+            ("scope", response.scope.as_str()),
+        ];
+        if let Some(s) = &request.state {
+            params.push(("state", s));
+        }
+        params.push(("iss", issuer));
+        return Ok(see_other(&append_fragment(&request.redirect_uri, &params)));
+    }
     let code = Token::generate(&mut rand::rng());
     let record = AuthorizationCode {
         client_id: request.client_id.clone(),
@@ -215,6 +243,7 @@ pub(crate) async fn grant(
         scopes: request.scopes.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
+        resources: request.resources.clone(),
         auth_time: login.auth_time,
         created_at: now,
         expires_at: now.plus(state.config.lifetimes.authorization_code),
@@ -229,7 +258,7 @@ pub(crate) async fn grant(
     if let Some(s) = &request.state {
         params.push(("state", s));
     }
-    params.push(("iss", &state.config.issuer));
+    params.push(("iss", issuer));
     Ok(see_other(&append_query(&request.redirect_uri, &params)))
 }
 
@@ -245,6 +274,7 @@ pub(crate) fn redirect_error(
         code,
         description: description.to_owned(),
         state: request.state.clone(),
+        fragment: request.response_type == ResponseType::Token,
     };
     see_other(&e.location(&state.config.issuer))
 }
@@ -256,7 +286,7 @@ fn to_login(req: &HttpRequest, raw: &str) -> HttpResponse {
     see_other(&format!("/login?next={encoded}"))
 }
 
-fn consent_page(
+async fn consent_page(
     state: &AppState,
     session: &Session,
     client: &Client,
@@ -264,7 +294,7 @@ fn consent_page(
     request: &AuthorizeRequest,
     raw: &str,
 ) -> Result<HttpResponse, Internal> {
-    let consent_token = session::begin_consent(session, raw, &user.id)?;
+    let consent_token = session::begin_consent(state, session, raw, &user.id).await?;
     let csrf = session::csrf_token(session)?;
     let scopes = request
         .scopes

@@ -38,17 +38,13 @@ pub async fn decide(
         return forbidden(&state);
     }
     let raw = form.request.unwrap_or_default();
-    let Some(pending) =
-        session::take_consent(&session, form.consent_token.as_deref().unwrap_or(""), &raw)
-    else {
-        return expired(&state);
-    };
     let now = state.now();
     let Some(login) = session::login(&session, now, state.config.lifetimes.session.as_secs())
     else {
         return expired(&state);
     };
-    if login.user_id.as_str() != pending.user_id {
+    let token = form.consent_token.as_deref().unwrap_or("");
+    if !session::take_consent(&state, &session, token, &raw, &login.user_id).await? {
         return expired(&state);
     }
     let (client, request) = match load_and_validate(&state, &raw).await? {
@@ -74,14 +70,25 @@ pub async fn decide(
     }
     match form.decision.as_deref() {
         Some("allow") => {
+            // max_age is checked again: the dialog may have waited while the
+            // login aged (a zero max_age was met by the login that led here).
+            if request
+                .max_age
+                .is_some_and(|max| !max.is_zero() && login.auth_time.plus(max) < now)
+            {
+                return expired(&state);
+            }
+            tracing::info!(event = "consent_granted", client = %client.id, user = %user.id, "consent granted");
+            let response = grant(&state, &client, &request, &user, &login).await?;
+            // Remembered only once the code exists, so a failure leaves no
+            // consent behind for a grant that never happened.
             if state.config.consent_mode == ConsentMode::Auto {
                 let (u, c, s) = (user.id.clone(), client.id.clone(), request.scopes.clone());
                 state
                     .db(move |conn| consents::remember(conn, &u, &c, &s, now))
                     .await?;
             }
-            tracing::info!(event = "consent_granted", client = %client.id, user = %user.id, "consent granted");
-            grant(&state, &request, &user, &login).await
+            Ok(response)
         }
         Some("deny") => {
             tracing::info!(event = "consent_denied", client = %client.id, user = %user.id, "consent denied");

@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use oauth_core::{Password, PasswordHash};
+use oauth_core::{Password, PasswordHash, Username};
 use oauth_store::users;
 use serde::Deserialize;
 
@@ -53,13 +53,15 @@ pub async fn submit(
     let username = form.username.unwrap_or_default();
     let password = Password::presented(form.password.unwrap_or_default());
 
-    let lookup = username.clone();
-    let user = if username.is_empty() {
-        None
-    } else {
-        state
-            .db(move |conn| users::find_by_username(conn, &lookup))
-            .await?
+    // A name no user can have is simply an unknown user: the same answer,
+    // after the same work.
+    let user = match Username::parse(&username) {
+        Ok(name) => {
+            state
+                .db(move |conn| users::find_by_username(conn, name.as_str()))
+                .await?
+        }
+        Err(_) => None,
     };
     // Verify against a decoy hash when there is no such user, so a wrong
     // username takes as long as a wrong password.
@@ -179,15 +181,16 @@ pub fn forbidden(state: &AppState) -> Result<HttpResponse, Internal> {
 }
 
 /// Where to go after logging in: a path on this server, never another
-/// origin (`//evil.example` and `/\evil.example` are other origins to a
-/// browser).
+/// origin. Only printable ASCII without `\\` is kept: browsers drop tabs and
+/// newlines from URLs and read `\\` as `/`, so `/\t/evil.example` or
+/// `/\\evil.example` would leave the origin; `//evil.example` is another
+/// origin outright.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n']) =>
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
         {
             n
         }
@@ -208,6 +211,9 @@ mod tests {
         for bad in [
             "//evil.example/",
             "/\\evil.example",
+            "/\t/evil.example/x",
+            "/\u{1}",
+            "/a b",
             "https://evil.example/",
             "javascript:alert(1)",
             "/a\r\nSet-Cookie: x",

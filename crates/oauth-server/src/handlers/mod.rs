@@ -4,8 +4,11 @@
 
 pub mod authorize;
 pub mod consent;
+pub mod discovery;
 pub mod health;
+pub mod introspect;
 pub mod login;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -40,6 +40,8 @@ pub async fn token(
     }
     let ctx = GrantContext {
         lifetimes: state.config.lifetimes.clone(),
+        issuer: state.config.issuer.clone(),
+        signer: state.keys.signer(&state, state.config.signing_alg).await?,
     };
     let now = state.now();
     let outcome = state
@@ -48,28 +50,38 @@ pub async fn token(
                 code,
                 redirect_uri,
                 code_verifier,
-            } => grants::authorization_code::exchange(
-                conn,
-                &ctx,
-                &client,
-                code,
-                redirect_uri.as_deref(),
-                code_verifier.as_ref(),
-                now,
-            ),
+                resources,
+            } => {
+                let request = grants::authorization_code::CodeRequest {
+                    code,
+                    redirect_uri: redirect_uri.as_deref(),
+                    verifier: code_verifier.as_ref(),
+                    resources,
+                };
+                grants::authorization_code::exchange(conn, &ctx, &client, request, now)
+            }
             TokenRequest::RefreshToken {
                 refresh_token,
                 scope,
+                resources,
             } => grants::refresh_token::exchange(
                 conn,
                 &ctx,
                 &client,
                 refresh_token,
                 scope.as_ref(),
+                resources,
                 now,
             ),
-            TokenRequest::ClientCredentials { scope } => {
-                grants::client_credentials::exchange(conn, &ctx, &client, scope.as_ref(), now)
+            TokenRequest::ClientCredentials { scope, resources } => {
+                grants::client_credentials::exchange(
+                    conn,
+                    &ctx,
+                    &client,
+                    scope.as_ref(),
+                    resources,
+                    now,
+                )
             }
         })
         .await?;

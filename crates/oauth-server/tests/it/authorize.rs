@@ -31,6 +31,9 @@ oauth_store::test_on_both_backends!(
     a_consent_decision_from_another_session_is_refused,
     logout_ends_the_session,
     disabling_a_user_ends_their_session,
+    a_consent_decision_replayed_with_a_copied_cookie_is_refused,
+    login_never_redirects_off_this_origin,
+    control_characters_in_login_and_request_are_clean_errors,
 );
 
 fn the_seed_flow_end_to_end(t: &TestDb) {
@@ -79,13 +82,15 @@ fn the_seed_flow_end_to_end(t: &TestDb) {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys.len(), 5, "{json}");
+        // The seed's five members, and an ID token since openid was granted.
+        assert_eq!(keys.len(), 6, "{json}");
         for k in [
             "access_token",
             "token_type",
             "expires_in",
             "refresh_token",
             "scope",
+            "id_token",
         ] {
             assert!(keys.contains(&k), "{k} missing from {json}");
         }
@@ -709,5 +714,81 @@ fn disabling_a_user_ends_their_session(t: &TestDb) {
             reply.location().starts_with("/login"),
             "a disabled user's session must not authorize"
         );
+    });
+}
+
+fn a_consent_decision_replayed_with_a_copied_cookie_is_refused(t: &TestDb) {
+    block_on(async {
+        let app = TestServer::start(t);
+        app.user("alice");
+        let client = app.client();
+        let browser = logged_in(&app, "alice").await;
+        let consent = browser
+            .get(&format!("/oauth/authorize?{}", client.authorize_query("")))
+            .await;
+        // The cookie as it was when the dialog was shown, before answering.
+        let copied = browser.cookie_header();
+        assert_eq!(
+            browser.decide(&consent, "allow").await.status,
+            StatusCode::SEE_OTHER
+        );
+        let form = [
+            ("csrf_token", consent.field("csrf_token")),
+            ("consent_token", consent.field("consent_token")),
+            ("request", consent.field("request")),
+            ("decision", "allow".to_owned()),
+        ];
+        let replay = read(
+            app.backend()
+                .post(app.url("/oauth/authorize/decision"))
+                .header("cookie", copied)
+                .form(&form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(replay.status, StatusCode::FORBIDDEN, "{}", replay.body);
+        assert!(replay.header("location").is_none());
+    });
+}
+
+fn login_never_redirects_off_this_origin(t: &TestDb) {
+    block_on(async {
+        let app = TestServer::start(t);
+        app.user("alice");
+        for next in [
+            "/\t/evil.example/x",
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/\u{1}",
+        ] {
+            let reply = app.browser().login("alice", PASSWORD, next).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::SEE_OTHER,
+                "{next:?}: {}",
+                reply.body
+            );
+            assert_eq!(reply.location(), "/", "{next:?}");
+        }
+    });
+}
+
+fn control_characters_in_login_and_request_are_clean_errors(t: &TestDb) {
+    block_on(async {
+        let app = TestServer::start(t);
+        app.user("alice");
+        let client = app.client();
+        // A NUL in the username: the ordinary failure, not a database error.
+        let reply = app.browser().login("al\u{0}ice", PASSWORD, "/").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.body.contains("Invalid username or password."));
+        let browser = logged_in(&app, "alice").await;
+        for extra in ["nonce=a%00b", "state=a%00b"] {
+            let params = redirected_error(&browser, &client.authorize_query(extra)).await;
+            assert_eq!(param(&params, "error"), Some("invalid_request"), "{extra}");
+        }
     });
 }

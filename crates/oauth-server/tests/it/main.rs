@@ -11,6 +11,7 @@ mod authorize;
 mod browser;
 mod examples;
 mod process;
+mod register;
 mod revoke;
 mod support;
 mod token;

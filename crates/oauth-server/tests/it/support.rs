@@ -19,10 +19,12 @@ use oauth_core::{
     PasswordHash, RedirectUri, Role, ScopeSet, Timestamp, TokenEndpointAuthMethod, User, UserId,
     Username,
 };
-use oauth_server::config::{Config, Lifetimes, LogFormat, SecretSource};
-use oauth_server::secret_key::ServerSecret;
+use oauth_server::config::{Config, Lifetimes, LogFormat};
+use oauth_server::keyring::KeyRing;
 use oauth_server::state::AppState;
 use oauth_server::templates::Templates;
+use oauth_store::secret::SecretSource;
+use oauth_store::secret::ServerSecret;
 use oauth_store::test_support::TestDb;
 use oauth_store::{clients, users};
 use reqwest::StatusCode;
@@ -75,19 +77,24 @@ impl TestServer {
             signing_alg: oauth_core::jose::SigningAlg::Rs256,
         };
         tweak(&mut config);
-        let key = ServerSecret::load(&config.secret).unwrap().session_key();
+        let secret = ServerSecret::load(&config.secret).unwrap();
+        let key = actix_web::cookie::Key::from(&secret.session_key());
         let templates = Templates::load(config.templates_dir.as_deref()).unwrap();
         let offset = Arc::new(AtomicI64::new(0));
         let clock_offset = offset.clone();
-        let state = web::Data::new(AppState::new(config, t.db().clone(), templates).with_clock(
-            Arc::new(move || {
-                let now = Timestamp::from_system(SystemTime::now());
-                Timestamp::from_unix(now.unix() + clock_offset.load(Ordering::SeqCst))
-            }),
-        ));
+        let state = web::Data::new(
+            AppState::new(config, t.db().clone(), templates, KeyRing::new(secret)).with_clock(
+                Arc::new(move || {
+                    let now = Timestamp::from_system(SystemTime::now());
+                    Timestamp::from_unix(now.unix() + clock_offset.load(Ordering::SeqCst))
+                }),
+            ),
+        );
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
+                let alg = state.config.signing_alg;
+                state.keys.ensure_active(&state, alg).await.unwrap();
                 let server =
                     HttpServer::new(move || oauth_server::app::app(state.clone(), key.clone()))
                         .workers(2)
@@ -262,6 +269,7 @@ pub fn enc(s: &str) -> String {
 pub struct Browser {
     pub http: reqwest::Client,
     base: String,
+    jar: Arc<reqwest::cookie::Jar>,
 }
 
 /// A response, read whole.
@@ -312,14 +320,27 @@ pub async fn read(resp: reqwest::Response) -> Reply {
 impl Browser {
     /// A browser for a server at `base` (one not started by [`TestServer`]).
     pub fn at(base: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         Self {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             base: base.to_owned(),
+            jar,
         }
+    }
+
+    /// The `Cookie` header this browser would send now, to replay later
+    /// from another client (a copied or stolen cookie).
+    pub fn cookie_header(&self) -> String {
+        use reqwest::cookie::CookieStore as _;
+        let url = reqwest::Url::parse(&self.base).unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 
     fn abs(&self, path: &str) -> String {

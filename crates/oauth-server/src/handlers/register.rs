@@ -1,0 +1,429 @@
+//! Dynamic client registration (RFC 7591) on `POST /oauth/register` and
+//! Frappe's `frappe.integrations.oauth2.register_client`, and its management
+//! protocol (RFC 7592) on `GET`/`PUT`/`DELETE /oauth/register/{client_id}`.
+//!
+//! The rules live in `oauth_core::registration`; this module reads JSON
+//! bodies, limits registrations per client IP, generates the client id,
+//! secret and registration access token, and stores their digests. The
+//! registration access token is 256 bits, stored only as its SHA-256
+//! digest, and found by digest; it does not rotate. Every response is
+//! `Cache-Control: no-store`. With `registration.enabled = false` every
+//! route here answers 404.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use governor::clock::Clock as _;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use oauth_core::bearer::{BearerHeader, Challenge, parse_authorization};
+use oauth_core::error::BearerErrorCode;
+use oauth_core::registration::{
+    ClientInformation, RegistrationError, RegistrationPolicy, RegistrationRequest, SecretChange,
+};
+use oauth_core::{Client, ClientId, ClientSecret, Token};
+use oauth_store::{StoreError, clients, write_transaction};
+
+use super::authorization;
+use crate::errors::{Internal, bearer_error, json_error, no_store};
+use crate::state::AppState;
+
+/// Frappe's path for registration.
+pub const FRAPPE_REGISTER: &str = "/api/method/frappe.integrations.oauth2.register_client";
+
+/// The standard registration endpoint; a client's own registration is
+/// under it (`/oauth/register/{client_id}`).
+pub const REGISTER: &str = "/oauth/register";
+
+/// Registers the registration routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource([REGISTER, FRAPPE_REGISTER])
+            .route(web::post().to(register))
+            .default_service(web::to(register_method_not_allowed)),
+    )
+    .service(
+        web::resource("/oauth/register/{client_id}")
+            .route(web::get().to(read))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete))
+            .default_service(web::to(manage_method_not_allowed)),
+    );
+}
+
+/// `POST /oauth/register`: RFC 7591 §3.1. Answers 201 with the client
+/// information response, which holds the client secret (confidential
+/// clients) and the registration access token, both shown this once.
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
+    if !state.config.registration.enabled {
+        return Ok(disabled());
+    }
+    if let Err(retry_after) = admit(&req, &state) {
+        tracing::info!(
+            event = "registration_rate_limited",
+            "registration refused: rate limit"
+        );
+        return Ok(too_many_requests(retry_after));
+    }
+    let metadata =
+        match read_json(&req, &body).and_then(|r| r.to_metadata(&RegistrationPolicy::default())) {
+            Ok(m) => m,
+            Err(e) => return Ok(registration_error(&e)),
+        };
+    let (client, secret, token) = {
+        let mut rng = rand::rng();
+        let secret = (!metadata.is_public()).then(|| ClientSecret::generate(&mut rng));
+        let now = state.now();
+        let client = Client {
+            id: ClientId::generate(&mut rng),
+            secret_digest: secret.as_ref().map(ClientSecret::digest),
+            metadata,
+            created_at: now,
+            updated_at: now,
+        };
+        (client, secret, Token::generate(&mut rng))
+    };
+    let stored = client.clone();
+    let digest = token.digest();
+    state
+        .db(move |conn| clients::create_registered(conn, &stored, &digest))
+        .await?;
+    tracing::info!(event = "client_registered", client_id = %client.id, "client registered");
+    let uri = registration_client_uri(&state, &client.id);
+    Ok(information(
+        StatusCode::CREATED,
+        &ClientInformation {
+            client: &client,
+            client_secret: secret.as_ref(),
+            registration_access_token: &token,
+            registration_client_uri: &uri,
+        },
+    ))
+}
+
+/// `GET /oauth/register/{client_id}`: RFC 7592 §2.1.
+pub async fn read(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Internal> {
+    if !state.config.registration.enabled {
+        return Ok(disabled());
+    }
+    let Some(token) = presented_token(&req) else {
+        return Ok(invalid_token(&state));
+    };
+    let digest = token.digest();
+    let client = state
+        .db(move |conn| clients::find_by_registration_token(conn, &digest))
+        .await?;
+    match client {
+        Some(client) if client.id.as_str() == path.as_str() => {
+            let uri = registration_client_uri(&state, &client.id);
+            Ok(information(
+                StatusCode::OK,
+                &ClientInformation {
+                    client: &client,
+                    client_secret: None,
+                    registration_access_token: &token,
+                    registration_client_uri: &uri,
+                },
+            ))
+        }
+        _ => Ok(invalid_token(&state)),
+    }
+}
+
+/// `PUT /oauth/register/{client_id}`: RFC 7592 §2.2. The body replaces the
+/// registered metadata (see `RegistrationRequest::to_update`); the token is
+/// checked before the body is judged.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Internal> {
+    if !state.config.registration.enabled {
+        return Ok(disabled());
+    }
+    let Some(token) = presented_token(&req) else {
+        return Ok(invalid_token(&state));
+    };
+    let request = read_json(&req, &body);
+    let digest = token.digest();
+    let path_id = path.into_inner();
+    let now = state.now();
+    let outcome = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let Some(current) = clients::find_by_registration_token(conn, &digest)? else {
+                    return Ok(Updated::Unauthorized);
+                };
+                if current.id.as_str() != path_id {
+                    return Ok(Updated::Unauthorized);
+                }
+                let change = match request
+                    .and_then(|r| r.to_update(&current, &RegistrationPolicy::default()))
+                {
+                    Ok(change) => change,
+                    Err(e) => return Ok(Updated::Invalid(e)),
+                };
+                let (secret_digest, secret) = match change.secret {
+                    SecretChange::Keep => (current.secret_digest.clone(), None),
+                    SecretChange::Drop => (None, None),
+                    SecretChange::Issue => {
+                        let secret = ClientSecret::generate(&mut rand::rng());
+                        (Some(secret.digest()), Some(secret))
+                    }
+                };
+                let client = Client {
+                    id: current.id,
+                    metadata: change.metadata,
+                    secret_digest,
+                    created_at: current.created_at,
+                    updated_at: now,
+                };
+                clients::update(conn, &client)?;
+                Ok::<_, StoreError>(Updated::Done(Box::new(client), secret))
+            })
+        })
+        .await?;
+    match outcome {
+        Updated::Unauthorized => Ok(invalid_token(&state)),
+        Updated::Invalid(e) => Ok(registration_error(&e)),
+        Updated::Done(client, secret) => {
+            tracing::info!(
+                event = "client_registration_updated",
+                client_id = %client.id,
+                secret_issued = secret.is_some(),
+                "client registration updated"
+            );
+            let uri = registration_client_uri(&state, &client.id);
+            Ok(information(
+                StatusCode::OK,
+                &ClientInformation {
+                    client: &client,
+                    client_secret: secret.as_ref(),
+                    registration_access_token: &token,
+                    registration_client_uri: &uri,
+                },
+            ))
+        }
+    }
+}
+
+/// `DELETE /oauth/register/{client_id}`: RFC 7592 §2.3. The client's codes,
+/// grants, tokens and consents go with it.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Internal> {
+    if !state.config.registration.enabled {
+        return Ok(disabled());
+    }
+    let Some(token) = presented_token(&req) else {
+        return Ok(invalid_token(&state));
+    };
+    let digest = token.digest();
+    let path_id = path.into_inner();
+    let deleted = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                match clients::find_by_registration_token(conn, &digest)? {
+                    Some(client) if client.id.as_str() == path_id => {
+                        clients::delete(conn, &client.id)?;
+                        Ok::<_, StoreError>(Some(client.id))
+                    }
+                    _ => Ok(None),
+                }
+            })
+        })
+        .await?;
+    match deleted {
+        Some(id) => {
+            tracing::info!(event = "client_registration_deleted", client_id = %id, "client deleted");
+            let mut r = HttpResponse::NoContent();
+            no_store(&mut r);
+            Ok(r.finish())
+        }
+        None => Ok(invalid_token(&state)),
+    }
+}
+
+/// Anything but `POST` on the registration endpoint.
+async fn register_method_not_allowed(state: web::Data<AppState>) -> HttpResponse {
+    method_not_allowed(&state, "POST", "use POST with a JSON body")
+}
+
+/// Anything but `GET`, `PUT` or `DELETE` on a client's registration.
+async fn manage_method_not_allowed(state: web::Data<AppState>) -> HttpResponse {
+    method_not_allowed(&state, "GET, PUT, DELETE", "use GET, PUT or DELETE")
+}
+
+/// What a PUT came to, decided inside its transaction.
+enum Updated {
+    Unauthorized,
+    Invalid(RegistrationError),
+    Done(Box<Client>, Option<ClientSecret>),
+}
+
+/// Requests per minute is low and registrations are rare, so the limiter
+/// forgets idle addresses only when it holds this many, and refuses
+/// everyone (until they go idle) if it still does after forgetting: memory
+/// stays bounded under a flood from many addresses.
+const MAX_TRACKED_ADDRESSES: usize = 65_536;
+
+type IpLimiter = DefaultKeyedRateLimiter<IpAddr>;
+
+/// One limiter per running app. `routes` runs once per worker, so a limiter
+/// made there would multiply the allowance by the number of workers; this
+/// table is shared by all of them and keyed by the app's state. It holds a
+/// `Weak` of each state, which keeps the state's address from being reused
+/// while its entry lives, and drops entries whose app has stopped.
+static LIMITERS: Mutex<Vec<(Weak<AppState>, Arc<IpLimiter>)>> = Mutex::new(Vec::new());
+
+fn limiter_for(state: &web::Data<AppState>) -> Arc<IpLimiter> {
+    let me: &Arc<AppState> = state;
+    let mut all = LIMITERS.lock().unwrap_or_else(PoisonError::into_inner);
+    all.retain(|(app, _)| app.strong_count() > 0);
+    if let Some((_, limiter)) = all
+        .iter()
+        .find(|(app, _)| std::ptr::eq(app.as_ptr(), Arc::as_ptr(me)))
+    {
+        return limiter.clone();
+    }
+    let per_minute =
+        NonZeroU32::new(state.config.registration.per_minute).unwrap_or(NonZeroU32::MIN);
+    let limiter = Arc::new(IpLimiter::keyed(Quota::per_minute(per_minute)));
+    all.push((Arc::downgrade(me), limiter.clone()));
+    limiter
+}
+
+/// Counts a registration attempt against the caller's address; `Err`
+/// holds the seconds until it may try again.
+fn admit(req: &HttpRequest, state: &web::Data<AppState>) -> Result<(), u64> {
+    let limiter = limiter_for(state);
+    if limiter.len() >= MAX_TRACKED_ADDRESSES {
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
+        if limiter.len() >= MAX_TRACKED_ADDRESSES {
+            return Err(60);
+        }
+    }
+    // The socket's peer, never X-Forwarded-For: a header anyone can write
+    // would let anyone choose their own bucket.
+    let ip = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    limiter.check_key(&rate_key(ip)).map_err(|not_until| {
+        let wait = not_until.wait_time_from(limiter.clock().now());
+        (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+    })
+}
+
+/// The bucket an address counts against: an IPv4 address (IPv4-mapped
+/// IPv6 included) alone, an IPv6 address by its /64, the smallest block a
+/// site is usually given.
+fn rate_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !u128::from(u64::MAX);
+            IpAddr::V6(Ipv6Addr::from(prefix))
+        }
+    }
+}
+
+/// The body as a registration request: `application/json`, a JSON object.
+fn read_json(req: &HttpRequest, body: &[u8]) -> Result<RegistrationRequest, RegistrationError> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(RegistrationError::metadata(
+            "the body must be application/json",
+        ));
+    }
+    RegistrationRequest::from_json(body)
+}
+
+/// The registration access token from `Authorization: Bearer`; `None` when
+/// there is none or it cannot be one of ours.
+fn presented_token(req: &HttpRequest) -> Option<Token> {
+    match authorization(req).map(parse_authorization) {
+        Some(BearerHeader::Token(t)) => Token::presented(t).ok(),
+        _ => None,
+    }
+}
+
+/// `<issuer>/oauth/register/<client_id>`.
+fn registration_client_uri(state: &AppState, id: &ClientId) -> String {
+    format!("{}{REGISTER}/{id}", state.config.issuer)
+}
+
+fn information(status: StatusCode, info: &ClientInformation<'_>) -> HttpResponse {
+    let mut r = HttpResponse::build(status);
+    no_store(&mut r);
+    r.json(info)
+}
+
+/// 400 with the RFC 7591 §3.2.2 error.
+fn registration_error(e: &RegistrationError) -> HttpResponse {
+    json_error(StatusCode::BAD_REQUEST, e.code.as_str(), &e.description)
+}
+
+/// 401 with an RFC 6750 challenge: the registration access token is
+/// missing, wrong, or not this client's (RFC 7592 §2).
+fn invalid_token(state: &AppState) -> HttpResponse {
+    bearer_error(
+        StatusCode::UNAUTHORIZED,
+        &Challenge {
+            realm: state.config.issuer.clone(),
+            error: Some(BearerErrorCode::InvalidToken),
+            error_description: Some(
+                "a valid registration access token for this client is required".to_owned(),
+            ),
+            scope: None,
+            resource_metadata: None,
+        },
+    )
+}
+
+fn disabled() -> HttpResponse {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "dynamic client registration is disabled on this server",
+    )
+}
+
+fn too_many_requests(retry_after: u64) -> HttpResponse {
+    let mut r = json_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "too many registrations from this address; try again later",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+    r
+}
+
+fn method_not_allowed(state: &AppState, allow: &'static str, hint: &str) -> HttpResponse {
+    if !state.config.registration.enabled {
+        return disabled();
+    }
+    let mut r = json_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", hint);
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    r
+}
