@@ -28,6 +28,12 @@ pub const MAX_STATE_LEN: usize = 2048;
 /// Parameters that must not repeat. `client_id` and `redirect_uri` are
 /// checked first, as their errors cannot redirect.
 const SINGLE_VALUED: &[&str] = &[
+    "id_token_hint",
+    "login_hint",
+    "ui_locales",
+    "display",
+    "acr_values",
+    "claims",
     "response_type",
     "scope",
     "nonce",
@@ -58,8 +64,13 @@ pub struct AuthorizeRequest {
     /// RFC 8707 resource indicators: what the tokens will be for.
     pub resources: Vec<Resource>,
     pub prompt: Prompt,
-    /// OIDC `max_age`: the longest time since the user last logged in.
+        /// OIDC `max_age`: the longest time since the user last logged in.
     pub max_age: Option<Duration>,
+    /// OIDC `id_token_hint`: an ID token we issued, naming the user the
+    /// client expects.
+    pub id_token_hint: Option<String>,
+    /// OIDC `login_hint`: what to prefill on the login page.
+    pub login_hint: Option<String>,
 }
 
 /// The OIDC `prompt` values, as flags.
@@ -330,6 +341,14 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         })?)),
     };
 
+        // Accepted as OIDC Core §3.1.2.1 defines them. `ui_locales`, `display`,
+    // `acr_values` and `claims` are optional to honour and change nothing
+    // here (discovery says claims_parameter_supported=false).
+    let id_token_hint = get("id_token_hint").map(str::to_owned);
+    let login_hint = get("login_hint")
+        .filter(|h| h.len() <= 256 && !h.chars().any(char::is_control))
+        .map(str::to_owned);
+
     Ok(AuthorizeRequest {
         client_id: client.id.clone(),
         redirect_uri,
@@ -340,8 +359,10 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         nonce,
         code_challenge,
         resources,
-        prompt,
+                prompt,
         max_age,
+        id_token_hint,
+        login_hint,
     })
 }
 

@@ -138,7 +138,7 @@ async fn respond(
                 "the user must log in",
             ));
         }
-        _ => return Ok(to_login(req, raw)),
+        _ => return Ok(to_login(req, raw, request.login_hint.as_deref())),
     };
     let id = login.user_id.clone();
     let user = match state.db(move |conn| users::find_by_id(conn, &id)).await? {
@@ -154,9 +154,31 @@ async fn respond(
                     "the user must log in",
                 ));
             }
-            return Ok(to_login(req, raw));
+            return Ok(to_login(req, raw, request.login_hint.as_deref()));
         }
     };
+        if let Some(hint) = &request.id_token_hint {
+        let jwks = state.keys.public_jwks(state).await?;
+        let claims = match oauth_core::jose::verify_own(hint, &jwks) {
+            Ok(claims) => claims,
+            Err(_) => {
+                return Ok(redirect_error(state, &request, Code::InvalidRequest, "id_token_hint is not an ID token of this server"));
+            }
+        };
+        let for_client = claims["aud"] == client.id.as_str()
+            || claims["aud"].as_array().is_some_and(|a| a.iter().any(|v| v == client.id.as_str()));
+        if !for_client {
+            return Ok(redirect_error(state, &request, Code::InvalidRequest, "id_token_hint was issued to another client"));
+        }
+        if claims["sub"] != user.id.as_str() {
+            // The client expects another user than the one logged in.
+            if request.prompt.none {
+                return Ok(redirect_error(state, &request, Code::LoginRequired, "another user is logged in"));
+            }
+            session::logout(session);
+            return Ok(to_login(req, raw, request.login_hint.as_deref()));
+        }
+    }
     if !client.admits_roles(&user.roles) {
         return Ok(redirect_error(
             state,
@@ -280,10 +302,14 @@ pub(crate) fn redirect_error(
 }
 
 /// To the login page, which sends the user back to this very request.
-fn to_login(req: &HttpRequest, raw: &str) -> HttpResponse {
+fn to_login(req: &HttpRequest, raw: &str, login_hint: Option<&str>) -> HttpResponse {
     let next = format!("{}?{raw}", req.path());
-    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-    see_other(&format!("/login?next={encoded}"))
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", &next);
+    if let Some(hint) = login_hint {
+        query.append_pair("login_hint", hint);
+    }
+    see_other(&format!("/login?{}", query.finish()))
 }
 
 async fn consent_page(

@@ -15,6 +15,8 @@ use crate::templates::{HomePage, LoginPage};
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// OIDC `login_hint`, passed on from the authorization request.
+    login_hint: Option<String>,
 }
 
 /// The generic failure: it never says whether the username or the
@@ -27,8 +29,8 @@ pub async fn page(
     session: Session,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, Internal> {
-    let next = safe_next(query.next.as_deref());
-    render(&state, &session, next, None, None, StatusCode::OK)
+        let next = safe_next(query.next.as_deref());
+    render(&state, &session, next, None, query.login_hint.as_deref(), StatusCode::OK)
 }
 
 #[derive(Deserialize)]

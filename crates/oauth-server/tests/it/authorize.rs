@@ -34,6 +34,8 @@ oauth_store::test_on_both_backends!(
     a_consent_decision_replayed_with_a_copied_cookie_is_refused,
     login_never_redirects_off_this_origin,
     control_characters_in_login_and_request_are_clean_errors,
+    login_hint_prefills_the_login_page,
+    id_token_hint_is_checked_against_the_logged_in_user,
 );
 
 fn the_seed_flow_end_to_end(t: &TestDb) {
@@ -790,5 +792,67 @@ fn control_characters_in_login_and_request_are_clean_errors(t: &TestDb) {
             let params = redirected_error(&browser, &client.authorize_query(extra)).await;
             assert_eq!(param(&params, "error"), Some("invalid_request"), "{extra}");
         }
+    });
+}
+
+fn login_hint_prefills_the_login_page(t: &TestDb) {
+    block_on(async {
+        let app = TestServer::start(t);
+        let client = app.client();
+        let browser = app.browser();
+        let first = browser
+            .get(&format!(
+                "/oauth/authorize?{}",
+                client.authorize_query("login_hint=alice%40example.com")
+            ))
+            .await;
+        let page = browser.get(&first.location()).await;
+        assert_eq!(page.field("username"), "alice@example.com");
+    });
+}
+
+fn id_token_hint_is_checked_against_the_logged_in_user(t: &TestDb) {
+    block_on(async {
+        let app = TestServer::start(t);
+        app.user("alice");
+        app.user_with("bob", |u| u.email = None);
+        let client = app.client_with(|m| m.skip_authorization = true);
+        // An ID token for alice.
+        let alice_tokens = tokens_for(&app, &client, "alice", "openid").await;
+        let hint = alice_tokens["id_token"].as_str().unwrap().to_owned();
+        // Alice logged in: the hint matches, a code comes back.
+        let alice = logged_in(&app, "alice").await;
+        let ok = alice
+            .get(&format!(
+                "/oauth/authorize?{}",
+                client.authorize_query(&format!("prompt=none&id_token_hint={hint}"))
+            ))
+            .await;
+        assert!(param(&redirect_params(&ok.location(), CB), "code").is_some());
+        // Bob logged in, the client expects alice.
+        let bob = logged_in(&app, "bob").await;
+        let params = redirected_error(
+            &bob,
+            &client.authorize_query(&format!("prompt=none&id_token_hint={hint}")),
+        )
+        .await;
+        assert_eq!(param(&params, "error"), Some("login_required"));
+        let reply = bob
+            .get(&format!(
+                "/oauth/authorize?{}",
+                client.authorize_query(&format!("id_token_hint={hint}"))
+            ))
+            .await;
+        assert!(
+            reply.location().starts_with("/login"),
+            "bob must log in as the expected user"
+        );
+        // Not one of ours.
+        let params = redirected_error(
+            &alice,
+            &client.authorize_query("id_token_hint=eyJhbGciOiJub25lIn0.e30."),
+        )
+        .await;
+        assert_eq!(param(&params, "error"), Some("invalid_request"));
     });
 }
