@@ -4,5 +4,6 @@
 
 mod clients;
 mod fixtures;
+mod keys;
 mod pool;
 mod users;

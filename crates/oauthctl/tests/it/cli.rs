@@ -24,6 +24,11 @@ impl Run {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 
+    /// Asserts a usage error from the argument parser (exit status 2).
+    pub(crate) fn fails_usage(self) {
+        assert_eq!(self.status, 2, "expected a usage error: {}", self.stderr);
+    }
+
     /// Asserts a failure with a one-line reason on stderr containing `needle`.
     pub(crate) fn fails_with(self, needle: &str) {
         assert_ne!(self.status, 0, "expected failure, got: {}", self.stdout);

@@ -368,6 +368,8 @@ fn every_command_teaches_with_an_example() {
         vec!["client", "update"],
         vec!["client", "rotate-secret"],
         vec!["client", "delete"],
+        vec!["keys", "list"],
+        vec!["keys", "rotate"],
     ] {
         let mut args = cmd.clone();
         args.push("--help");
