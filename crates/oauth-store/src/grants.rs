@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use oauth_core::resource::Resource;
 use oauth_core::{ClientId, ScopeSet, Timestamp, UserId};
 
-use crate::codec::encode_list;
+use crate::codec::{decode, decode_list, encode_list};
 
 use crate::error::StoreError;
 use crate::pool::DbConnection;
@@ -76,4 +76,121 @@ pub fn revoke(conn: &mut DbConnection, grant_id: &str, now: Timestamp) -> Result
     .set(grants::revoked_at.eq(now.unix()))
     .execute(conn)?;
     Ok(n > 0)
+}
+
+/// A grant with what `oauthctl token list` shows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantSummary {
+    pub grant: Grant,
+    /// Access tokens not expired and not revoked.
+    pub active_access_tokens: i64,
+    /// Whether an unused, unexpired refresh token remains.
+    pub refreshable: bool,
+}
+
+/// Grants that are neither revoked nor expired, newest first, optionally
+/// of one user and/or one client.
+pub fn list_active(
+    conn: &mut DbConnection,
+    user: Option<&UserId>,
+    client: Option<&ClientId>,
+    now: Timestamp,
+) -> Result<Vec<GrantSummary>, StoreError> {
+    use crate::schema::{access_tokens, refresh_tokens};
+    let mut query = grants::table
+        .filter(grants::revoked_at.is_null())
+        .filter(grants::expires_at.gt(now.unix()))
+        .into_boxed();
+    if let Some(user) = user {
+        query = query.filter(grants::user_id.eq(user.as_str()));
+    }
+    if let Some(client) = client {
+        query = query.filter(grants::client_id.eq(client.as_str()));
+    }
+    let rows: Vec<GrantRowOut> = query
+        .order(grants::created_at.desc())
+        .select(GrantRowOut::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let active_access_tokens: i64 = access_tokens::table
+                .filter(access_tokens::grant_id.eq(&row.id))
+                .filter(access_tokens::revoked_at.is_null())
+                .filter(access_tokens::expires_at.gt(now.unix()))
+                .count()
+                .get_result(conn)?;
+            let refreshable: i64 = refresh_tokens::table
+                .filter(refresh_tokens::grant_id.eq(&row.id))
+                .filter(refresh_tokens::rotated_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(now.unix()))
+                .count()
+                .get_result(conn)?;
+            Ok(GrantSummary {
+                grant: row.into_grant()?,
+                active_access_tokens,
+                refreshable: refreshable > 0,
+            })
+        })
+        .collect()
+}
+
+/// Revokes every active grant of a user and/or a client (at least one must
+/// be given). Returns how many were revoked.
+pub fn revoke_all(
+    conn: &mut DbConnection,
+    user: Option<&UserId>,
+    client: Option<&ClientId>,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    if user.is_none() && client.is_none() {
+        return Ok(0);
+    }
+    let mut target = diesel::update(grants::table)
+        .filter(grants::revoked_at.is_null())
+        .into_boxed();
+    if let Some(user) = user {
+        target = target.filter(grants::user_id.eq(user.as_str()));
+    }
+    if let Some(client) = client {
+        target = target.filter(grants::client_id.eq(client.as_str()));
+    }
+    Ok(target
+        .set(grants::revoked_at.eq(now.unix()))
+        .execute(conn)?)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = grants)]
+struct GrantRowOut {
+    id: String,
+    client_id: String,
+    user_id: Option<String>,
+    scopes: String,
+    resources: String,
+    auth_time: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl GrantRowOut {
+    fn into_grant(self) -> Result<Grant, StoreError> {
+        const T: &str = "grants";
+        Ok(Grant {
+            id: self.id,
+            client_id: decode(T, "client_id", &self.client_id, ClientId::parse)?,
+            user_id: self
+                .user_id
+                .as_deref()
+                .map(|u| decode(T, "user_id", u, UserId::parse))
+                .transpose()?,
+            scopes: decode(T, "scopes", &self.scopes, ScopeSet::parse)?,
+            resources: decode_list(T, "resources", &self.resources, Resource::parse)?,
+            auth_time: self.auth_time.map(Timestamp::from_unix),
+            created_at: Timestamp::from_unix(self.created_at),
+            expires_at: Timestamp::from_unix(self.expires_at),
+            revoked_at: self.revoked_at.map(Timestamp::from_unix),
+        })
+    }
 }

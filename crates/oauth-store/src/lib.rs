@@ -9,6 +9,7 @@
 pub mod clients;
 mod codec;
 pub mod codes;
+pub mod gc;
 pub mod consents;
 mod error;
 pub mod grants;

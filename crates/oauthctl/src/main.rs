@@ -14,6 +14,7 @@ mod keys;
 mod migrate;
 mod output;
 mod password;
+mod token;
 mod user;
 
 use context::Context;
@@ -69,6 +70,13 @@ enum Command {
     /// Manage the keys that sign ID tokens and JWT access tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List and revoke grants and tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Delete expired and revoked codes, tokens and grants, unanswered
+    /// consent dialogs, and keys no longer published.
+    #[command(after_help = "Example (a daily cron job):\n  oauthctl gc --json")]
+    Gc,
 }
 
 fn main() -> ExitCode {
@@ -90,5 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(&mut ctx, cmd),
         Command::Client(cmd) => client::run(&mut ctx, cmd),
         Command::Keys(cmd) => keys::run(&mut ctx, cmd),
+        Command::Token(cmd) => token::run(&mut ctx, cmd),
+        Command::Gc => token::gc(&mut ctx),
     }
 }

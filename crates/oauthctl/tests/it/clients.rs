@@ -370,6 +370,9 @@ fn every_command_teaches_with_an_example() {
         vec!["client", "delete"],
         vec!["keys", "list"],
         vec!["keys", "rotate"],
+        vec!["token", "list"],
+        vec!["token", "revoke"],
+        vec!["gc"],
     ] {
         let mut args = cmd.clone();
         args.push("--help");

@@ -4,4 +4,5 @@
 mod cli;
 mod clients;
 mod keys;
+mod tokens;
 mod users;
