@@ -12,7 +12,7 @@ use crate::error::InvalidValue;
 use crate::ids::{ClientId, Role};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
-use crate::secret::SecretDigest;
+use crate::secret::{ClientSecret, SecretDigest};
 use crate::time::Timestamp;
 
 macro_rules! wire_enum {
@@ -286,6 +286,25 @@ pub struct Client {
 }
 
 impl Client {
+    /// A new client for `metadata` with a fresh id and, when it is
+    /// confidential, a fresh secret: returned once for showing, stored only
+    /// as its digest.
+    pub fn create<R: rand_core::CryptoRng + ?Sized>(
+        metadata: ClientMetadata,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> (Client, Option<ClientSecret>) {
+        let secret = (!metadata.is_public()).then(|| ClientSecret::generate(rng));
+        let client = Client {
+            id: ClientId::generate(rng),
+            secret_digest: secret.as_ref().map(ClientSecret::digest),
+            metadata,
+            created_at: now,
+            updated_at: now,
+        };
+        (client, secret)
+    }
+
     /// Is this user allowed to use the client? (Frappe's "allowed roles":
     /// one shared role suffices; no roles listed means everyone.)
     pub fn admits_roles(&self, user_roles: &[Role]) -> bool {

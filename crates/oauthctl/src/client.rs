@@ -268,16 +268,7 @@ fn add(ctx: &mut Context, args: AddArgs) -> anyhow::Result<()> {
     metadata.contacts = args.contacts;
     let metadata = metadata.validate()?;
 
-    let mut rng = ctx.rng();
-    let secret = (!metadata.is_public()).then(|| ClientSecret::generate(&mut rng));
-    let now = ctx.now();
-    let client = Client {
-        id: ClientId::generate(&mut rng),
-        secret_digest: secret.as_ref().map(ClientSecret::digest),
-        metadata,
-        created_at: now,
-        updated_at: now,
-    };
+    let (client, secret) = Client::create(metadata, &mut ctx.rng(), ctx.now());
     clients::create(&mut *ctx.conn()?, &client).context("cannot add the client")?;
     print_client(ctx, &client, Some(secret.as_ref()), "Created client")
 }

@@ -78,15 +78,7 @@ pub async fn register(
         };
     let (client, secret, token) = {
         let mut rng = rand::rng();
-        let secret = (!metadata.is_public()).then(|| ClientSecret::generate(&mut rng));
-        let now = state.now();
-        let client = Client {
-            id: ClientId::generate(&mut rng),
-            secret_digest: secret.as_ref().map(ClientSecret::digest),
-            metadata,
-            created_at: now,
-            updated_at: now,
-        };
+        let (client, secret) = Client::create(metadata, &mut rng, state.now());
         (client, secret, Token::generate(&mut rng))
     };
     let stored = client.clone();

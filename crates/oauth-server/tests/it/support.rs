@@ -15,9 +15,8 @@ use actix_web::dev::ServerHandle;
 use actix_web::{HttpServer, web};
 use oauth_core::authorize::ConsentMode;
 use oauth_core::{
-    Client, ClientId, ClientMetadata, ClientSecret, Email, FullName, GrantType, Password,
-    PasswordHash, RedirectUri, Role, ScopeSet, Timestamp, TokenEndpointAuthMethod, User, UserId,
-    Username,
+    Client, ClientMetadata, Email, FullName, GrantType, Password, PasswordHash, RedirectUri, Role,
+    ScopeSet, Timestamp, TokenEndpointAuthMethod, User, UserId, Username,
 };
 use oauth_server::config::{Config, Lifetimes, LogFormat};
 use oauth_server::keyring::KeyRing;
@@ -185,15 +184,11 @@ impl TestServer {
         );
         tweak(&mut metadata);
         let metadata = metadata.validate().unwrap();
-        let secret = (!metadata.is_public()).then(|| ClientSecret::generate(&mut rng));
-        let now = Timestamp::from_system(SystemTime::now());
-        let client = Client {
-            id: ClientId::generate(&mut rng),
-            secret_digest: secret.as_ref().map(ClientSecret::digest),
+        let (client, secret) = Client::create(
             metadata,
-            created_at: now,
-            updated_at: now,
-        };
+            &mut rng,
+            Timestamp::from_system(SystemTime::now()),
+        );
         clients::create(&mut self.db.conn().unwrap(), &client).unwrap();
         TestClient {
             id: client.id.to_string(),
