@@ -64,7 +64,7 @@ pub struct AuthorizeRequest {
     /// RFC 8707 resource indicators: what the tokens will be for.
     pub resources: Vec<Resource>,
     pub prompt: Prompt,
-        /// OIDC `max_age`: the longest time since the user last logged in.
+    /// OIDC `max_age`: the longest time since the user last logged in.
     pub max_age: Option<Duration>,
     /// OIDC `id_token_hint`: an ID token we issued, naming the user the
     /// client expects.
@@ -341,7 +341,7 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         })?)),
     };
 
-        // Accepted as OIDC Core §3.1.2.1 defines them. `ui_locales`, `display`,
+    // Accepted as OIDC Core §3.1.2.1 defines them. `ui_locales`, `display`,
     // `acr_values` and `claims` are optional to honour and change nothing
     // here (discovery says claims_parameter_supported=false).
     let id_token_hint = get("id_token_hint").map(str::to_owned);
@@ -359,7 +359,7 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizeRequest, Au
         nonce,
         code_challenge,
         resources,
-                prompt,
+        prompt,
         max_age,
         id_token_hint,
         login_hint,

@@ -207,8 +207,12 @@ pub fn verify_own(token: &str, jwks: &[serde_json::Value]) -> Result<serde_json:
     let bad = |what: &str| JoseError(format!("not a token of this server: {what}"));
     let header = jsonwebtoken::decode_header(token).map_err(|_| bad("malformed"))?;
     let kid = header.kid.ok_or_else(|| bad("no kid"))?;
-    let jwk_value = jwks.iter().find(|k| k["kid"] == kid.as_str()).ok_or_else(|| bad("unknown kid"))?;
-    let alg = SigningAlg::parse(jwk_value["alg"].as_str().unwrap_or_default()).map_err(|_| bad("unknown alg"))?;
+    let jwk_value = jwks
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .ok_or_else(|| bad("unknown kid"))?;
+    let alg = SigningAlg::parse(jwk_value["alg"].as_str().unwrap_or_default())
+        .map_err(|_| bad("unknown alg"))?;
     if header.alg != alg.jwt() {
         return Err(bad("algorithm differs from the key's"));
     }

@@ -9,9 +9,9 @@
 pub mod clients;
 mod codec;
 pub mod codes;
-pub mod gc;
 pub mod consents;
 mod error;
+pub mod gc;
 pub mod grants;
 pub mod keys;
 pub mod migrations;

@@ -104,12 +104,22 @@ fn own_tokens_verify_and_others_do_not() {
     let key = SigningKey::generate(SigningAlg::Es256, "k1".into()).unwrap();
     let other = SigningKey::generate(SigningAlg::Es256, "k1".into()).unwrap();
     let jwks = vec![key.public_jwk().unwrap()];
-    let token = key.sign(None, &serde_json::json!({"sub": "u", "exp": 1})).unwrap();
-    assert_eq!(verify_own(&token, &jwks).unwrap()["sub"], "u", "expired tokens still verify");
+    let token = key
+        .sign(None, &serde_json::json!({"sub": "u", "exp": 1}))
+        .unwrap();
+    assert_eq!(
+        verify_own(&token, &jwks).unwrap()["sub"],
+        "u",
+        "expired tokens still verify"
+    );
     let forged = other.sign(None, &serde_json::json!({"sub": "u"})).unwrap();
     assert!(verify_own(&forged, &jwks).is_err());
     assert!(verify_own("not.a.jwt", &jwks).is_err());
     // alg=none is never accepted.
-    let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"k1"}"#), URL_SAFE_NO_PAD.encode(r#"{"sub":"u"}"#));
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"k1"}"#),
+        URL_SAFE_NO_PAD.encode(r#"{"sub":"u"}"#)
+    );
     assert!(verify_own(&none, &jwks).is_err());
 }

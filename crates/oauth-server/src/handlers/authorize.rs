@@ -157,23 +157,40 @@ async fn respond(
             return Ok(to_login(req, raw, request.login_hint.as_deref()));
         }
     };
-        if let Some(hint) = &request.id_token_hint {
+    if let Some(hint) = &request.id_token_hint {
         let jwks = state.keys.public_jwks(state).await?;
         let claims = match oauth_core::jose::verify_own(hint, &jwks) {
             Ok(claims) => claims,
             Err(_) => {
-                return Ok(redirect_error(state, &request, Code::InvalidRequest, "id_token_hint is not an ID token of this server"));
+                return Ok(redirect_error(
+                    state,
+                    &request,
+                    Code::InvalidRequest,
+                    "id_token_hint is not an ID token of this server",
+                ));
             }
         };
         let for_client = claims["aud"] == client.id.as_str()
-            || claims["aud"].as_array().is_some_and(|a| a.iter().any(|v| v == client.id.as_str()));
+            || claims["aud"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == client.id.as_str()));
         if !for_client {
-            return Ok(redirect_error(state, &request, Code::InvalidRequest, "id_token_hint was issued to another client"));
+            return Ok(redirect_error(
+                state,
+                &request,
+                Code::InvalidRequest,
+                "id_token_hint was issued to another client",
+            ));
         }
         if claims["sub"] != user.id.as_str() {
             // The client expects another user than the one logged in.
             if request.prompt.none {
-                return Ok(redirect_error(state, &request, Code::LoginRequired, "another user is logged in"));
+                return Ok(redirect_error(
+                    state,
+                    &request,
+                    Code::LoginRequired,
+                    "another user is logged in",
+                ));
             }
             session::logout(session);
             return Ok(to_login(req, raw, request.login_hint.as_deref()));

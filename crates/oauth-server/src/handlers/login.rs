@@ -29,8 +29,15 @@ pub async fn page(
     session: Session,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, Internal> {
-        let next = safe_next(query.next.as_deref());
-    render(&state, &session, next, None, query.login_hint.as_deref(), StatusCode::OK)
+    let next = safe_next(query.next.as_deref());
+    render(
+        &state,
+        &session,
+        next,
+        None,
+        query.login_hint.as_deref(),
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
