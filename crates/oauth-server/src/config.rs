@@ -297,6 +297,13 @@ fn validate_issuer(issuer: &str) -> anyhow::Result<String> {
     {
         bail!("issuer {issuer:?} must not have a query or fragment (RFC 8414 §2)");
     }
+    // The server serves every endpoint at the root of its host, so an
+    // issuer with a path would advertise URLs nobody answers.
+    if url.path() != "/" {
+        bail!(
+            "issuer {issuer:?} must not have a path: serve the server at the root of its own host name"
+        );
+    }
     Ok(issuer.trim_end_matches('/').to_owned())
 }
 
@@ -351,6 +358,7 @@ mod tests {
             "ftp://x",
             "https://x.example/?q=1",
             "https://x.example/#f",
+            "https://x.example/tenant",
             "not a url",
         ] {
             assert!(Config::resolve(cli(&["--issuer", bad])).is_err(), "{bad}");

@@ -139,6 +139,20 @@ pub fn published(conn: &mut DbConnection, now: Timestamp) -> Result<Vec<KeyInfo>
         .collect())
 }
 
+/// Every published key, opened, newest first: what a server may sign with
+/// while a rotation propagates.
+pub fn published_opened(
+    conn: &mut DbConnection,
+    secret: &ServerSecret,
+    now: Timestamp,
+) -> Result<Vec<(KeyInfo, SigningKey)>, StoreError> {
+    rows(conn)?
+        .iter()
+        .filter(|r| r.expires_at.is_none_or(|e| e > now.unix()))
+        .map(|r| Ok((r.info()?, r.open(secret)?)))
+        .collect()
+}
+
 /// The active (not retired) keys, opened, newest first.
 pub fn active(
     conn: &mut DbConnection,

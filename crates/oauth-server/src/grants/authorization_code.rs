@@ -71,7 +71,13 @@ pub fn exchange(
         client_id: client.id.clone(),
         user_id: Some(stored.user_id.clone()),
         scopes: stored.scopes.clone(),
-        resources: resources.clone(),
+        // The refresh token stays bound to everything the user authorized,
+        // even when this first access token is narrowed (RFC 8707 §2.2).
+        resources: if stored.resources.is_empty() {
+            resources.clone()
+        } else {
+            stored.resources.clone()
+        },
         auth_time: Some(stored.auth_time),
         created_at: now,
         expires_at: now.plus(ctx.lifetimes.refresh_token),

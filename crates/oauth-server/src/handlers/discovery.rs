@@ -112,7 +112,10 @@ pub async fn protected_resource(state: web::Data<AppState>) -> HttpResponse {
 pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, Internal> {
     Ok(HttpResponse::Ok()
         .content_type("application/jwk-set+json")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={}", crate::keyring::JWKS_MAX_AGE.as_secs()),
+        ))
         .json(state.keys.jwks(&state).await?))
 }
 

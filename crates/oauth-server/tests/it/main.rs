@@ -9,9 +9,13 @@
 
 mod authorize;
 mod browser;
+mod discovery;
 mod examples;
+mod introspect;
+mod oidc;
 mod process;
 mod register;
+mod resources;
 mod revoke;
 mod support;
 mod token;
