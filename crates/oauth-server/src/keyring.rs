@@ -32,7 +32,7 @@ pub const MATURITY: Duration = Duration::from_secs(REFRESH.as_secs() + JWKS_MAX_
 
 pub struct KeyRing {
     secret: Arc<ServerSecret>,
-    cache: RwLock<Option<Cached>>,
+    cache: RwLock<Option<Arc<Cached>>>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -41,7 +41,6 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
-#[derive(Clone)]
 struct Cached {
     loaded: Instant,
     /// Published keys, newest first.
@@ -111,7 +110,8 @@ impl KeyRing {
 
     /// The algorithms that have an active key.
     pub async fn algorithms(&self, state: &AppState) -> Result<Vec<SigningAlg>, Internal> {
-        let keys = self.current(state).await?.keys;
+        let cached = self.current(state).await?;
+        let keys = &cached.keys;
         let mut algs: Vec<SigningAlg> = keys
             .iter()
             .filter(|c| !c.retired)
@@ -124,7 +124,7 @@ impl KeyRing {
 
     /// The JWK set: public keys of active and recently retired keys.
     pub async fn jwks(&self, state: &AppState) -> Result<serde_json::Value, Internal> {
-        Ok(self.current(state).await?.jwks)
+        Ok(self.current(state).await?.jwks.clone())
     }
 
     /// Every published public key, for verifying tokens this server signed.
@@ -139,7 +139,7 @@ impl KeyRing {
         }
     }
 
-    async fn current(&self, state: &AppState) -> Result<Cached, Internal> {
+    async fn current(&self, state: &AppState) -> Result<Arc<Cached>, Internal> {
         if let Ok(cache) = self.cache.read()
             && let Some(cached) = cache.as_ref()
             && cached.loaded.elapsed() < REFRESH
@@ -152,7 +152,7 @@ impl KeyRing {
             .db(move |conn| keys::published_opened(conn, &secret, now))
             .await?;
         let jwks = serde_json::json!({ "keys": published.iter().map(|(info, _)| info.public_jwk.clone()).collect::<Vec<_>>() });
-        let cached = Cached {
+        let cached = Arc::new(Cached {
             loaded: Instant::now(),
             keys: published
                 .into_iter()
@@ -163,7 +163,7 @@ impl KeyRing {
                 })
                 .collect(),
             jwks,
-        };
+        });
         if let Ok(mut cache) = self.cache.write() {
             *cache = Some(cached.clone());
         }
