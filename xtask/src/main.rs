@@ -113,9 +113,6 @@ fn e2e() -> Result<(), String> {
             missing.join(" and ")
         ));
     }
-    // The test runs the `oauthctl` binary, which Cargo builds for another
-    // package's tests only when asked.
-    run("cargo", &["build", "-p", "oauthctl"])?;
     test_and_count(
         &[
             "test",
