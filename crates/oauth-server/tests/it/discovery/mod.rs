@@ -1,0 +1,92 @@
+//! Metadata: OpenID Connect Discovery 1.0 (`/.well-known/openid-
+//! configuration`), RFC 8414 (`/.well-known/oauth-authorization-server`)
+//! and RFC 9728 (`/.well-known/oauth-protected-resource`). Each test takes
+//! what the document advertises and checks that the server really does it.
+
+mod authorization;
+mod documents;
+mod grants;
+mod tokens;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth_core::{CodeChallenge, CodeVerifier};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::*;
+
+pub(super) const OIDC: &str = "/.well-known/openid-configuration";
+
+// ---- helpers ----
+
+/// GETs an absolute URL without cookies.
+pub(super) async fn get(app: &TestServer, url: &str) -> Reply {
+    read(app.backend().get(url).send().await.unwrap()).await
+}
+
+/// A metadata document at `path` on the server: 200 JSON.
+pub(super) async fn document(app: &TestServer, path: &str) -> Value {
+    let reply = get(app, &app.url(path)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    let ct = reply.header("content-type").unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "{path}: {ct}");
+    reply.json()
+}
+
+pub(super) async fn metadata(app: &TestServer) -> Value {
+    document(app, OIDC).await
+}
+
+/// A string member.
+pub(super) fn s<'a>(json: &'a Value, key: &str) -> &'a str {
+    json[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {key} in {json}"))
+}
+
+/// An array-of-strings member.
+pub(super) fn list<'a>(json: &'a Value, key: &str) -> Vec<&'a str> {
+    json[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no array {key} in {json}"))
+        .iter()
+        .map(|v| v.as_str().unwrap_or_else(|| panic!("{key}: {v}")))
+        .collect()
+}
+
+/// A JWT's header (0) or payload (1), decoded.
+pub(super) fn jwt_part(jwt: &str, index: usize) -> Value {
+    let part = jwt.split('.').nth(index).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+}
+
+/// A fresh PKCE verifier and its S256 challenge.
+pub(super) fn pkce() -> (String, String) {
+    let verifier = CodeVerifier::generate(&mut rand::rng());
+    let challenge = CodeChallenge::s256_of(&verifier);
+    (
+        verifier.expose_secret().to_owned(),
+        challenge.as_str().to_owned(),
+    )
+}
+
+/// Runs the code flow's front channel as alice and returns the code.
+pub(super) async fn code_for(app: &TestServer, client: &TestClient, extra: &str) -> String {
+    let params = app
+        .browser()
+        .authorize_and_allow("/oauth/authorize", &client.authorize_query(extra), "alice")
+        .await;
+    param(&params, "code").expect("a code").to_owned()
+}
+
+/// POSTs a form to `url` with no client authentication.
+pub(super) async fn post_form(app: &TestServer, url: &str, form: &[(&str, &str)]) -> Reply {
+    read(app.backend().post(url).form(form).send().await.unwrap()).await
+}
+
+/// The access token opens userinfo.
+pub(super) async fn assert_works(app: &TestServer, token: &str, what: &str) {
+    let info = userinfo(app, token).await;
+    assert_eq!(info.status, StatusCode::OK, "{what}: {}", info.body);
+}
