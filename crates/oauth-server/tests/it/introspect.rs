@@ -171,19 +171,6 @@ fn now() -> i64 {
     Timestamp::from_system(SystemTime::now()).unix()
 }
 
-/// `POST` of `form` to `path` without any client authentication.
-async fn post_anonymous(app: &TestServer, path: &str, form: &[(&str, &str)]) -> Reply {
-    read(
-        app.backend()
-            .post(app.url(path))
-            .form(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 async fn revoke(app: &TestServer, client: &TestClient, token: &str) {
     let secret = client.secret.as_deref().expect("a confidential client");
     let reply = read(

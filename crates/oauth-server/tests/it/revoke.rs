@@ -42,19 +42,6 @@ async fn revoke(app: &TestServer, client: &TestClient, form: &[(&str, &str)]) ->
     read(req.send().await.unwrap()).await
 }
 
-/// `POST` of a form to `path` with no client authentication.
-async fn post_form(app: &TestServer, path: &str, form: &[(&str, &str)]) -> Reply {
-    read(
-        app.backend()
-            .post(app.url(path))
-            .form(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 /// Exchanges a refresh token with HTTP Basic for `client`.
 async fn refresh(app: &TestServer, client: &TestClient, refresh_token: &str) -> Reply {
     token_request(
@@ -276,7 +263,7 @@ fn a_public_client_revokes_its_own_token_with_its_client_id(t: &TestDb) {
         assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
         let access = s(&tokens.json(), "access_token");
 
-        let reply = post_form(
+        let reply = post_anonymous(
             &app,
             "/oauth/revoke",
             &[("token", &access), ("client_id", &client.id)],
@@ -363,7 +350,7 @@ fn no_client_authentication_is_invalid_client_401(t: &TestDb) {
             &tokens_for(&app, &client, "alice", "openid").await,
             "access_token",
         );
-        let reply = post_form(&app, "/oauth/revoke", &[("token", &access)]).await;
+        let reply = post_anonymous(&app, "/oauth/revoke", &[("token", &access)]).await;
         assert_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
         assert!(
             reply.header("www-authenticate").is_some(),
@@ -391,7 +378,7 @@ fn a_wrong_client_secret_is_invalid_client_and_revokes_nothing(t: &TestDb) {
         let reply = read(basic.send().await.unwrap()).await;
         assert_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
         // …and in the body.
-        let reply = post_form(
+        let reply = post_anonymous(
             &app,
             "/oauth/revoke",
             &[
@@ -440,15 +427,15 @@ fn revocation_responses_carry_cache_control_no_store(t: &TestDb) {
             ("missing token", revoke(&app, &client, &[]).await),
             (
                 "no client",
-                post_form(&app, "/oauth/revoke", &[("token", &access)]).await,
+                post_anonymous(&app, "/oauth/revoke", &[("token", &access)]).await,
             ),
             (
                 "frappe success",
-                post_form(&app, FRAPPE_REVOKE, &[("token", "unknown")]).await,
+                post_anonymous(&app, FRAPPE_REVOKE, &[("token", "unknown")]).await,
             ),
             (
                 "frappe bad request",
-                post_form(&app, FRAPPE_REVOKE, &[]).await,
+                post_anonymous(&app, FRAPPE_REVOKE, &[]).await,
             ),
         ];
         for (what, reply) in replies {
@@ -487,7 +474,7 @@ fn frappe_path_revokes_an_access_token_sent_as_the_seed_writes_it(t: &TestDb) {
             "access_token",
         );
         assert_alive(&app, &access).await;
-        let reply = post_form(&app, FRAPPE_REVOKE, &[("token", &access)]).await;
+        let reply = post_anonymous(&app, FRAPPE_REVOKE, &[("token", &access)]).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.json(), serde_json::json!({ "message": "success" }));
         assert_dead(&app, &access).await;
@@ -500,7 +487,7 @@ fn frappe_path_revokes_a_refresh_token_and_its_grant(t: &TestDb) {
         app.user("alice");
         let client = app.client();
         let tokens = tokens_for(&app, &client, "alice", "openid project").await;
-        let reply = post_form(
+        let reply = post_anonymous(
             &app,
             FRAPPE_REVOKE,
             &[
@@ -525,7 +512,7 @@ fn frappe_path_without_a_token_is_bad_request(t: &TestDb) {
             &[("token_type_hint", "access_token")][..],
             &[("token", "")][..],
         ] {
-            let reply = post_form(&app, FRAPPE_REVOKE, form).await;
+            let reply = post_anonymous(&app, FRAPPE_REVOKE, form).await;
             assert_eq!(
                 reply.status,
                 StatusCode::BAD_REQUEST,
@@ -552,7 +539,7 @@ fn frappe_path_with_wrong_client_credentials_is_bad_request_and_revokes_nothing(
         );
         // A wrong secret in the body, then with HTTP Basic, then an unknown
         // client id.
-        let body = post_form(
+        let body = post_anonymous(
             &app,
             FRAPPE_REVOKE,
             &[
@@ -572,7 +559,7 @@ fn frappe_path_with_wrong_client_credentials_is_bad_request_and_revokes_nothing(
                 .unwrap(),
         )
         .await;
-        let unknown = post_form(
+        let unknown = post_anonymous(
             &app,
             FRAPPE_REVOKE,
             &[("token", &access), ("client_id", "no-such-client")],
@@ -610,7 +597,7 @@ fn frappe_path_with_another_clients_credentials_revokes_nothing(t: &TestDb) {
             "access_token",
         );
         let other_secret = other.secret.as_deref().unwrap();
-        let reply = post_form(
+        let reply = post_anonymous(
             &app,
             FRAPPE_REVOKE,
             &[

@@ -641,3 +641,44 @@ pub fn oauthctl(db_url: &str, args: &[&str], stdin: Option<&str>) -> CliRun {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// A fresh PKCE verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = oauth_core::CodeVerifier::generate(&mut rand::rng());
+    let challenge = oauth_core::CodeChallenge::s256_of(&verifier);
+    (
+        verifier.expose_secret().to_owned(),
+        challenge.as_str().to_owned(),
+    )
+}
+
+/// The decoded JSON of part `i` (0 header, 1 payload) of a compact JWS.
+/// Decoding only: verification is for the server or an independent library.
+pub fn jwt_part(jwt: &str, i: usize) -> serde_json::Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(i).expect("a compact JWS");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// Runs the code flow's front channel as alice and returns the code.
+pub async fn code_for(app: &TestServer, client: &TestClient, extra: &str) -> String {
+    let params = app
+        .browser()
+        .authorize_and_allow("/oauth/authorize", &client.authorize_query(extra), "alice")
+        .await;
+    param(&params, "code").expect("a code").to_owned()
+}
+
+/// POSTs a form to a path (or an absolute URL) without client
+/// authentication.
+pub async fn post_anonymous(app: &TestServer, path_or_url: &str, form: &[(&str, &str)]) -> Reply {
+    let url = if path_or_url.starts_with("http") {
+        path_or_url.to_owned()
+    } else {
+        app.url(path_or_url)
+    };
+    read(app.backend().post(url).form(form).send().await.unwrap()).await
+}

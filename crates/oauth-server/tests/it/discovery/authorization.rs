@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use crate::resources::{final_redirect, fragment_params, implicit_client, implicit_query};
 use crate::support::*;
 
-use super::{assert_works, code_for, list, metadata, pkce, s};
+use super::{assert_works, list, metadata, s};
 
 oauth_store::test_on_both_backends!(
     every_supported_code_challenge_method_works,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::introspect::describe;
 use crate::support::*;
 
-use super::{OIDC, document, get, jwt_part, list, metadata, post_form, s};
+use super::{OIDC, document, get, list, metadata, s};
 
 oauth_store::test_on_both_backends!(
     both_well_known_documents_are_equal,
@@ -59,7 +59,7 @@ async fn problem(
         }
         Endpoint::Userinfo | Endpoint::Jwks => get(app, url).await,
         Endpoint::Token => {
-            post_form(
+            post_anonymous(
                 app,
                 url,
                 &[("grant_type", "authorization_code"), ("code", "abc")],
@@ -67,7 +67,7 @@ async fn problem(
             .await
         }
         Endpoint::Revocation | Endpoint::FrappeRevocation | Endpoint::Introspection => {
-            post_form(app, url, &[("token", "abc")]).await
+            post_anonymous(app, url, &[("token", "abc")]).await
         }
         Endpoint::Registration => {
             read(

@@ -10,7 +10,7 @@ use crate::introspect::{describe, introspect_at};
 use crate::resources::{final_redirect, fragment_params, implicit_client, implicit_query};
 use crate::support::*;
 
-use super::{assert_works, code_for, list, metadata, pkce, post_form, s};
+use super::{assert_works, list, metadata, s};
 
 oauth_store::test_on_both_backends!(
     every_supported_grant_type_works_end_to_end,
@@ -145,7 +145,7 @@ fn every_supported_token_endpoint_auth_method_works(t: &TestDb) {
                     });
                     let code = code_for(&app, &client, "scope=openid").await;
                     let secret = client.secret.as_deref().unwrap();
-                    post_form(
+                    post_anonymous(
                         &app,
                         &token_endpoint,
                         &[
@@ -169,7 +169,7 @@ fn every_supported_token_endpoint_auth_method_works(t: &TestDb) {
                         ),
                     )
                     .await;
-                    post_form(
+                    post_anonymous(
                         &app,
                         &token_endpoint,
                         &[

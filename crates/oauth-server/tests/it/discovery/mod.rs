@@ -8,9 +8,6 @@ mod documents;
 mod grants;
 mod tokens;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth_core::{CodeChallenge, CodeVerifier};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -53,36 +50,6 @@ pub(super) fn list<'a>(json: &'a Value, key: &str) -> Vec<&'a str> {
         .iter()
         .map(|v| v.as_str().unwrap_or_else(|| panic!("{key}: {v}")))
         .collect()
-}
-
-/// A JWT's header (0) or payload (1), decoded.
-pub(super) fn jwt_part(jwt: &str, index: usize) -> Value {
-    let part = jwt.split('.').nth(index).expect("a JWT");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
-}
-
-/// A fresh PKCE verifier and its S256 challenge.
-pub(super) fn pkce() -> (String, String) {
-    let verifier = CodeVerifier::generate(&mut rand::rng());
-    let challenge = CodeChallenge::s256_of(&verifier);
-    (
-        verifier.expose_secret().to_owned(),
-        challenge.as_str().to_owned(),
-    )
-}
-
-/// Runs the code flow's front channel as alice and returns the code.
-pub(super) async fn code_for(app: &TestServer, client: &TestClient, extra: &str) -> String {
-    let params = app
-        .browser()
-        .authorize_and_allow("/oauth/authorize", &client.authorize_query(extra), "alice")
-        .await;
-    param(&params, "code").expect("a code").to_owned()
-}
-
-/// POSTs a form to `url` with no client authentication.
-pub(super) async fn post_form(app: &TestServer, url: &str, form: &[(&str, &str)]) -> Reply {
-    read(app.backend().post(url).form(form).send().await.unwrap()).await
 }
 
 /// The access token opens userinfo.

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-use super::{code_for, get, jwt_part, list, metadata, s};
+use super::{get, list, metadata, s};
 
 oauth_store::test_on_both_backends!(
     claims_supported_covers_every_claim_of_id_tokens_and_userinfo,

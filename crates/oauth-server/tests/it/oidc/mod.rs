@@ -210,13 +210,6 @@ pub(super) async fn sign_in(
 
 // ---- JOSE by hand (decoding only; verification is the library's) ----
 
-/// The decoded JSON of part `i` (0 header, 1 payload) of a compact JWS.
-pub(super) fn jwt_part(jwt: &str, i: usize) -> Value {
-    let part = jwt.split('.').nth(i).expect("a compact JWS");
-    let bytes = URL_SAFE_NO_PAD.decode(part).expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON")
-}
-
 pub(super) fn kid_of(jwt: &str) -> String {
     jwt_part(jwt, 0)["kid"]
         .as_str()

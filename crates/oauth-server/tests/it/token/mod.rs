@@ -13,7 +13,7 @@ mod requests;
 
 use std::collections::BTreeSet;
 
-use oauth_core::{CodeChallenge, CodeVerifier, TokenEndpointAuthMethod};
+use oauth_core::TokenEndpointAuthMethod;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -22,12 +22,6 @@ use crate::support::*;
 pub(super) const TOKEN: &str = "/oauth/token";
 
 // ---- helpers ----
-
-/// Runs the front channel as alice (who must exist) and returns the code.
-/// `extra` is appended to the authorization request, already encoded.
-pub(super) async fn code_for(app: &TestServer, client: &TestClient, extra: &str) -> String {
-    code_at(app, "/oauth/authorize", client, extra).await
-}
 
 pub(super) async fn code_at(
     app: &TestServer,
@@ -40,16 +34,6 @@ pub(super) async fn code_at(
         .authorize_and_allow(path, &client.authorize_query(extra), "alice")
         .await;
     param(&params, "code").expect("a code").to_owned()
-}
-
-/// A fresh PKCE verifier and its S256 challenge.
-pub(super) fn pkce() -> (String, String) {
-    let verifier = CodeVerifier::generate(&mut rand::rng());
-    let challenge = CodeChallenge::s256_of(&verifier);
-    (
-        verifier.expose_secret().to_owned(),
-        challenge.as_str().to_owned(),
-    )
 }
 
 /// The authorization request parameters of a PKCE flow with `scope`.
