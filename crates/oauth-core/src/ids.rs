@@ -64,8 +64,15 @@ string_newtype! {
 }
 
 impl ClientId {
+    /// 128 random bits, base64url, never starting with `-` or `_` so the id
+    /// cannot be mistaken for a command-line flag when pasted into a shell.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        Self(generate_id(rng, 16))
+        loop {
+            let id = generate_id(rng, 16);
+            if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                return Self(id);
+            }
+        }
     }
 
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {

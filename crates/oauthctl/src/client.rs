@@ -34,7 +34,11 @@ Examples:
     List,
     /// Show one client (never its secret).
     #[command(after_help = "Example:\n  oauthctl client show 8Hq0pCw3JcH5bW1Jq4yX9g --json")]
-    Show { client_id: String },
+    Show {
+        /// Client ids may begin with `-`; they are never taken for flags.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Change a client's settings. Only the options given change; a list
     /// option (--redirect-uri, --allowed-role, ...) replaces the whole list.
     #[command(after_help = "\
@@ -47,10 +51,18 @@ Examples:
     #[command(
         after_help = "Example:\n  oauthctl client rotate-secret 8Hq0pCw3JcH5bW1Jq4yX9g --json"
     )]
-    RotateSecret { client_id: String },
+    RotateSecret {
+        /// Client ids may begin with `-`; they are never taken for flags.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Delete a client, with every grant, token and consent it holds.
     #[command(after_help = "Example:\n  oauthctl client delete 8Hq0pCw3JcH5bW1Jq4yX9g")]
-    Delete { client_id: String },
+    Delete {
+        /// Client ids may begin with `-`; they are never taken for flags.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +127,7 @@ pub(crate) struct AddArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UpdateArgs {
+    #[arg(allow_hyphen_values = true)]
     client_id: String,
     #[arg(long)]
     name: Option<String>,

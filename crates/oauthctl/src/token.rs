@@ -24,7 +24,7 @@ Examples:
         #[arg(long, value_name = "USERNAME")]
         user: Option<String>,
         /// Only this client's grants.
-        #[arg(long, value_name = "CLIENT_ID")]
+        #[arg(long, value_name = "CLIENT_ID", allow_hyphen_values = true)]
         client: Option<String>,
     },
     /// Revoke one token (and, for a refresh token, its whole grant), or
@@ -36,11 +36,15 @@ Examples:
   oauthctl token revoke --client 8Hq0pCw3JcH5bW1Jq4yX9g")]
     Revoke {
         /// The access or refresh token to revoke.
-        #[arg(conflicts_with_all = ["user", "client"], required_unless_present_any = ["user", "client"])]
+        #[arg(
+            conflicts_with_all = ["user", "client"],
+            required_unless_present_any = ["user", "client"],
+            allow_hyphen_values = true
+        )]
         token: Option<String>,
         #[arg(long, value_name = "USERNAME")]
         user: Option<String>,
-        #[arg(long, value_name = "CLIENT_ID")]
+        #[arg(long, value_name = "CLIENT_ID", allow_hyphen_values = true)]
         client: Option<String>,
     },
 }

@@ -91,3 +91,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn generated_client_ids_never_look_like_flags() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for _ in 0..2000 {
+        let id = ClientId::generate(&mut rng);
+        assert!(
+            id.as_str().starts_with(|c: char| c.is_ascii_alphanumeric()),
+            "{id}"
+        );
+    }
+}

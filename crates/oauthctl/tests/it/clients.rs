@@ -13,6 +13,7 @@ oauth_store::test_on_both_backends!(
     update_changes_only_what_is_given,
     switching_to_public_drops_the_secret_and_back_issues_one,
     delete_removes_the_client,
+    ids_that_begin_with_a_dash_are_values_not_flags,
 );
 
 const DEMO: &[&str] = &[
@@ -394,4 +395,32 @@ fn migrate_reports_what_it_applied() {
     assert!(!first["applied"].as_array().unwrap().is_empty());
     let second = oauthctl_at(&url, &["migrate", "--json"], None).ok().json();
     assert!(second["applied"].as_array().unwrap().is_empty());
+}
+
+fn ids_that_begin_with_a_dash_are_values_not_flags(t: &TestDb) {
+    // Ids from other systems (or older ones) may begin with `-`.
+    let added = oauthctl(t, DEMO).ok().json();
+    let mut conn = t.db().conn().unwrap();
+    let mut client = clients::find(
+        &mut conn,
+        &ClientId::parse(added["client_id"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    client.id = ClientId::parse("-0dash-first").unwrap();
+    clients::create(&mut conn, &client).unwrap();
+    assert_eq!(
+        oauthctl(t, &["client", "show", "-0dash-first", "--json"])
+            .ok()
+            .json()["client_id"],
+        "-0dash-first"
+    );
+    oauthctl(
+        t,
+        &["client", "update", "-0dash-first", "--name", "Renamed"],
+    )
+    .ok();
+    oauthctl(t, &["client", "rotate-secret", "-0dash-first"]).ok();
+    oauthctl(t, &["client", "delete", "-0dash-first"]).ok();
+    oauthctl(t, &["client", "show", "-0dash-first"]).fails_with("no client");
 }
