@@ -28,39 +28,9 @@ pub struct Grant {
     pub revoked_at: Option<Timestamp>,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = grants)]
-struct GrantRow<'a> {
-    id: &'a str,
-    client_id: &'a str,
-    user_id: Option<&'a str>,
-    scopes: String,
-    resources: String,
-    auth_time: Option<i64>,
-    created_at: i64,
-    expires_at: i64,
-    revoked_at: Option<i64>,
-}
-
 pub fn create(conn: &mut DbConnection, grant: &Grant) -> Result<(), StoreError> {
     diesel::insert_into(grants::table)
-        .values(GrantRow {
-            id: &grant.id,
-            client_id: grant.client_id.as_str(),
-            user_id: grant.user_id.as_ref().map(UserId::as_str),
-            scopes: grant.scopes.to_string(),
-            resources: encode_list(
-                &grant
-                    .resources
-                    .iter()
-                    .map(Resource::as_str)
-                    .collect::<Vec<_>>(),
-            ),
-            auth_time: grant.auth_time.map(Timestamp::unix),
-            created_at: grant.created_at.unix(),
-            expires_at: grant.expires_at.unix(),
-            revoked_at: grant.revoked_at.map(Timestamp::unix),
-        })
+        .values(GrantRow::from_grant(grant))
         .execute(conn)?;
     Ok(())
 }
@@ -107,9 +77,9 @@ pub fn list_active(
     if let Some(client) = client {
         query = query.filter(grants::client_id.eq(client.as_str()));
     }
-    let rows: Vec<GrantRowOut> = query
+    let rows: Vec<GrantRow> = query
         .order(grants::created_at.desc())
-        .select(GrantRowOut::as_select())
+        .select(GrantRow::as_select())
         .load(conn)?;
     rows.into_iter()
         .map(|row| {
@@ -160,9 +130,9 @@ pub fn revoke_all(
         .execute(conn)?)
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
-struct GrantRowOut {
+struct GrantRow {
     id: String,
     client_id: String,
     user_id: Option<String>,
@@ -174,7 +144,21 @@ struct GrantRowOut {
     revoked_at: Option<i64>,
 }
 
-impl GrantRowOut {
+impl GrantRow {
+    fn from_grant(g: &Grant) -> Self {
+        Self {
+            id: g.id.clone(),
+            client_id: g.client_id.to_string(),
+            user_id: g.user_id.as_ref().map(ToString::to_string),
+            scopes: g.scopes.to_string(),
+            resources: encode_list(&g.resources.iter().map(Resource::as_str).collect::<Vec<_>>()),
+            auth_time: g.auth_time.map(Timestamp::unix),
+            created_at: g.created_at.unix(),
+            expires_at: g.expires_at.unix(),
+            revoked_at: g.revoked_at.map(Timestamp::unix),
+        }
+    }
+
     fn into_grant(self) -> Result<Grant, StoreError> {
         const T: &str = "grants";
         Ok(Grant {
