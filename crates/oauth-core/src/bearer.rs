@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::error::BearerErrorCode;
+use crate::params::Params;
 
 /// What an `Authorization` header held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,66 @@ pub fn is_b64token(s: &str) -> bool {
         && body.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
         })
+}
+
+/// The places a request can carry a bearer token (RFC 6750 §2).
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    /// Every `Authorization` header value (a request may repeat it).
+    pub authorization: &'a [&'a str],
+    /// The URI query.
+    pub query: &'a Params,
+    /// The form-encoded body, when the caller accepts tokens there and the
+    /// request is one that may carry them (§2.2: not `GET`).
+    pub form: Option<&'a Params>,
+    /// Whether `access_token` in the query is accepted (§2.3; off by
+    /// default everywhere, since URIs end up in logs and histories).
+    pub query_allowed: bool,
+}
+
+/// Why a request is malformed (RFC 6750 `invalid_request`); the text is
+/// the `error_description`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedRequest(pub &'static str);
+
+/// Finds the token a request carries, by RFC 6750 §2's rules: at most one
+/// method (§2: "Clients MUST NOT use more than one method"), each at most
+/// once. `Ok(None)` means no bearer credentials at all (a 401 without an
+/// error code, §3.1).
+pub fn locate<'a>(p: Presented<'a>) -> Result<Option<&'a str>, MalformedRequest> {
+    let header = match p.authorization {
+        [] => None,
+        [one] => match parse_authorization(one) {
+            BearerHeader::OtherScheme => None,
+            BearerHeader::Malformed => {
+                return Err(MalformedRequest("the Authorization header is malformed"));
+            }
+            BearerHeader::Token(t) => Some(t),
+        },
+        _ => return Err(MalformedRequest("send one Authorization header, not several")),
+    };
+    let query = match p.query.get("access_token") {
+        Ok(None) => None,
+        Ok(Some(_)) if !p.query_allowed => {
+            return Err(MalformedRequest(
+                "access tokens are not accepted in the query string",
+            ));
+        }
+        Ok(Some(t)) => Some(t),
+        Err(_) => return Err(MalformedRequest("access_token was sent more than once")),
+    };
+    let form = match p.form.map(|f| f.get("access_token")) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(t))) => Some(t),
+        Some(Err(_)) => return Err(MalformedRequest("access_token was sent more than once")),
+    };
+    match [header, query, form] {
+        [None, None, None] => Ok(None),
+        [Some(t), None, None] | [None, Some(t), None] | [None, None, Some(t)] => Ok(Some(t)),
+        _ => Err(MalformedRequest(
+            "use one way of sending the access token, not two",
+        )),
+    }
 }
 
 /// A `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3).
@@ -137,6 +198,29 @@ mod tests {
             c.to_header_value(),
             "Bearer realm=\"r\", error=\"insufficient_scope\", error_description=\"needs project\", scope=\"project\""
         );
+    }
+
+    #[test]
+    fn locate_follows_rfc_6750_section_2() {
+        let none = Params::parse("");
+        let q = Params::parse("access_token=abc");
+        let form = Params::parse("access_token=abc");
+        let twice = Params::parse("access_token=a&access_token=b");
+        let at = |authorization: &'static [&'static str], query: &Params, form: Option<&Params>, query_allowed: bool| {
+            let p = Presented { authorization, query, form, query_allowed };
+            locate(p).map(|t| t.map(str::to_owned))
+        };
+        assert_eq!(at(&[], &none, None, false), Ok(None));
+        assert_eq!(at(&["Basic x"], &none, None, false), Ok(None));
+        assert_eq!(at(&["bearer abc"], &none, None, false), Ok(Some("abc".into())));
+        assert_eq!(at(&[], &none, Some(&form), false), Ok(Some("abc".into())));
+        assert_eq!(at(&[], &q, None, true), Ok(Some("abc".into())));
+        assert!(at(&[], &q, None, false).is_err(), "query refused unless allowed");
+        assert!(at(&["Bearer abc"], &none, Some(&form), false).is_err(), "two methods");
+        assert!(at(&["Bearer abc"], &q, None, true).is_err(), "two methods");
+        assert!(at(&["Bearer a", "Bearer b"], &none, None, false).is_err());
+        assert!(at(&[], &none, Some(&twice), false).is_err());
+        assert!(at(&["Bearer a b"], &none, None, false).is_err());
     }
 
     proptest! {

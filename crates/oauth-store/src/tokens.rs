@@ -226,3 +226,35 @@ pub fn revoke_access(
     .execute(conn)?;
     Ok(n > 0)
 }
+
+/// An access token a resource may honour now, with its user's login name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAccess {
+    pub token: AccessToken,
+    /// `None` for client-credentials tokens.
+    pub username: Option<oauth_core::Username>,
+}
+
+/// The access token with this digest if it is usable at `now`: not expired,
+/// not revoked, and its user (if any) still exists and is enabled. The one
+/// judgement introspection and bearer-guard's database mode share.
+pub fn active_access(
+    conn: &mut DbConnection,
+    digest: &SecretDigest,
+    now: Timestamp,
+) -> Result<Option<ActiveAccess>, StoreError> {
+    let Some(token) = find_access(conn, digest)? else {
+        return Ok(None);
+    };
+    if !token.is_active(now) {
+        return Ok(None);
+    }
+    let username = match &token.user_id {
+        None => None,
+        Some(id) => match crate::users::find_by_id(conn, id)? {
+            Some(user) if user.enabled => Some(user.username),
+            _ => return Ok(None),
+        },
+    };
+    Ok(Some(ActiveAccess { token, username }))
+}

@@ -92,53 +92,47 @@ fn describe(
     issuer: String,
 ) -> Result<Option<Active>, oauth_store::StoreError> {
     let digest = token.digest();
-    let (client_id, user_id, scope, exp, iat, aud, token_type) =
-        if let Some(t) = tokens::find_access(conn, &digest)? {
-            if !t.is_active(now) {
-                return Ok(None);
-            }
-            (
-                t.client_id,
-                t.user_id,
-                t.scopes.to_string(),
-                t.expires_at,
-                Some(t.created_at),
-                t.audience,
-                "Bearer",
-            )
-        } else if let Some(t) = tokens::find_refresh(conn, &digest)? {
-            if t.revoked || t.rotated || now >= t.expires_at {
-                return Ok(None);
-            }
-            (
-                t.client_id,
-                t.user_id,
-                t.scopes.to_string(),
-                t.expires_at,
-                None,
-                Vec::new(),
-                "refresh_token",
-            )
-        } else {
-            return Ok(None);
-        };
-    let (sub, username) = match &user_id {
+    if let Some(access) = tokens::active_access(conn, &digest, now)? {
+        let t = access.token;
+        return Ok(Some(Active {
+            active: true,
+            scope: t.scopes.to_string(),
+            sub: t
+                .user_id
+                .as_ref()
+                .map_or_else(|| t.client_id.to_string(), ToString::to_string),
+            client_id: t.client_id.to_string(),
+            username: access.username.map(|u| u.to_string()),
+            token_type: "Bearer",
+            exp: t.expires_at.unix(),
+            iat: Some(t.created_at.unix()),
+            aud: t.audience,
+            iss: issuer,
+        }));
+    }
+    let Some(t) = tokens::find_refresh(conn, &digest)? else {
+        return Ok(None);
+    };
+    if t.revoked || t.rotated || now >= t.expires_at {
+        return Ok(None);
+    }
+    let (sub, username) = match &t.user_id {
         Some(id) => match users::find_by_id(conn, id)? {
             Some(user) if user.enabled => (user.id.to_string(), Some(user.username.to_string())),
             _ => return Ok(None),
         },
-        None => (client_id.to_string(), None),
+        None => (t.client_id.to_string(), None),
     };
     Ok(Some(Active {
         active: true,
-        scope,
-        client_id: client_id.to_string(),
+        scope: t.scopes.to_string(),
+        client_id: t.client_id.to_string(),
         username,
-        token_type,
-        exp: exp.unix(),
-        iat: iat.map(Timestamp::unix),
+        token_type: "refresh_token",
+        exp: t.expires_at.unix(),
+        iat: None,
         sub,
-        aud,
+        aud: Vec::new(),
         iss: issuer,
     }))
 }

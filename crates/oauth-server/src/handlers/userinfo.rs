@@ -9,13 +9,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth_core::Token;
-use oauth_core::bearer::{BearerHeader, Challenge, parse_authorization};
+use oauth_core::bearer::{Challenge, MalformedRequest, Presented, locate};
 use oauth_core::claims::UserClaims;
 use oauth_core::error::BearerErrorCode;
 use oauth_core::params::Params;
 use oauth_store::{tokens, users};
 
-use super::{MAX_FORM_BYTES, authorization, form_params, is_form};
+use super::{MAX_FORM_BYTES, form_params, is_form};
 use crate::errors::{Internal, bearer_error, no_store};
 use crate::state::AppState;
 
@@ -64,31 +64,22 @@ async fn serve(
         )
     };
 
-    if Params::parse(req.query_string()).contains("access_token") {
-        return Ok(invalid_request(
-            "access tokens are not accepted in the query string",
-        ));
-    }
-    let from_header = match authorization(req).map(parse_authorization) {
-        None | Some(BearerHeader::OtherScheme) => None,
-        Some(BearerHeader::Malformed) => {
-            return Ok(invalid_request("the Authorization header is malformed"));
-        }
-        Some(BearerHeader::Token(t)) => Some(t.to_owned()),
-    };
-    let from_body = match form.as_ref().map(|f| f.get("access_token")) {
-        None | Some(Ok(None)) => None,
-        Some(Err(_)) => return Ok(invalid_request("access_token was sent more than once")),
-        Some(Ok(Some(t))) => Some(t.to_owned()),
-    };
-    let token = match (from_header, from_body) {
-        (Some(_), Some(_)) => {
-            return Ok(invalid_request(
-                "use one way of sending the access token, not two",
-            ));
-        }
-        (Some(t), None) | (None, Some(t)) => t,
-        (None, None) => return Ok(bearer_error(StatusCode::UNAUTHORIZED, &challenge(None, ""))),
+    let authorization: Vec<&str> = req
+        .headers()
+        .get_all(actix_web::http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect();
+    let query = Params::parse(req.query_string());
+    let located = locate(Presented {
+        authorization: &authorization,
+        query: &query,
+        form: form.as_ref(),
+        query_allowed: false,
+    });
+    let token = match located {
+        Err(MalformedRequest(d)) => return Ok(invalid_request(d)),
+        Ok(None) => return Ok(bearer_error(StatusCode::UNAUTHORIZED, &challenge(None, ""))),
+        Ok(Some(t)) => t.to_owned(),
     };
     let Ok(token) = Token::presented(token) else {
         return Ok(invalid_token());

@@ -1,0 +1,1 @@
+//! bearer-guard's integration tests.
