@@ -5,6 +5,9 @@
 //!   PostgreSQL (`TEST_DATABASE_URL` must name a server; `--sqlite-only`
 //!   runs without one).
 //! - `deps`: only the dependency-direction rule.
+//! - `bench`: the bearer-guard benchmarks: criterion in process, and a
+//!   load test of the example API with and without the guard, reported as
+//!   a ratio (`bench.rs`).
 //! - `e2e`: the browser end-to-end test: the real server and `oauthctl`
 //!   binaries driven through login and consent by headless Chromium
 //!   (Debian's `chromium` and `chromium-driver`).
@@ -16,27 +19,44 @@
 
 use std::process::{Command, ExitCode};
 
+mod bench;
+
 /// Crates that must not appear under a package's normal dependencies:
 /// the domain stays free of web, database and template crates.
-const RULES: &[Rule] = &[Rule {
-    package: "oauth-core",
-    features: None,
-    forbidden: &[
-        "actix",
-        "axum",
-        "hyper",
-        "tokio",
-        "reqwest",
-        "diesel",
-        "r2d2",
-        "libsqlite3-sys",
-        "pq-sys",
-        "sqlx",
-        "tera",
-        "askama",
-        "handlebars",
-    ],
-}];
+const RULES: &[Rule] = &[
+    Rule {
+        package: "oauth-core",
+        features: None,
+        forbidden: &[
+            "actix",
+            "axum",
+            "hyper",
+            "tokio",
+            "reqwest",
+            "diesel",
+            "r2d2",
+            "libsqlite3-sys",
+            "pq-sys",
+            "sqlx",
+            "tera",
+            "askama",
+            "handlebars",
+        ],
+    },
+    Rule {
+        // Introspection and JWT users of the guard must not build diesel.
+        package: "bearer-guard",
+        features: None,
+        forbidden: &[
+            "diesel",
+            "r2d2",
+            "libsqlite3-sys",
+            "pq-sys",
+            "oauth-store",
+            "tera",
+        ],
+    },
+];
 
 struct Rule {
     package: &'static str,
@@ -50,12 +70,14 @@ fn main() -> ExitCode {
         Some("ci") => ci(args[1..].iter().any(|a| a == "--sqlite-only")),
         Some("deps") => check_dependency_direction(),
         Some("e2e") => e2e(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  ci [--sqlite-only]  fmt, clippy, dependency rules, tests on SQLite and PostgreSQL\n  \
                  deps                the dependency-direction rule alone\n  \
+                 bench [--load-only] bearer-guard: criterion, then guarded vs unguarded load (wrk)\n  \
                  e2e                 the browser end-to-end test in headless Chromium"
             );
             return ExitCode::from(2);
@@ -88,13 +110,16 @@ fn ci(sqlite_only: bool) -> Result<(), String> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",
         ],
     )?;
     check_dependency_direction()?;
-    test_and_count(&["test", "--workspace"], &[])
+    // --all-features: bearer-guard's tests and bench need its `database`
+    // feature (the other crates' features are test support).
+    test_and_count(&["test", "--workspace", "--all-features"], &[])
 }
 
 /// Where Debian's `chromium` and `chromium-driver` packages put them.
@@ -233,7 +258,7 @@ fn check_dependency_direction() -> Result<(), String> {
     Ok(())
 }
 
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
     println!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)

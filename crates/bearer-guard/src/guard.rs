@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, web};
 use oauth_core::bearer::{MalformedRequest, Presented, is_b64token, locate};
 use oauth_core::params::Params;
@@ -107,7 +107,12 @@ impl BearerGuard {
         client_id: &str,
         client_secret: &str,
     ) -> Result<Self, SetupError> {
-        Ok(Self::builder(IntrospectionVerifier::new(issuer, client_id, client_secret)?).build())
+        Ok(Self::builder(IntrospectionVerifier::new(
+            issuer,
+            client_id,
+            client_secret,
+        )?)
+        .build())
     }
 
     /// A guard that verifies RFC 9068 JWT access tokens against the
@@ -244,11 +249,11 @@ impl BearerGuard {
         if info.expires_at.is_some_and(|exp| now >= exp) {
             return Err(self.error(Kind::InvalidToken));
         }
-        if let Some(aud) = &self.shared.audience {
-            if !info.audience.iter().any(|a| a == aud) {
-                tracing::debug!("bearer token refused: not for this audience");
-                return Err(self.error(Kind::InvalidToken));
-            }
+        if let Some(aud) = &self.shared.audience
+            && !info.audience.iter().any(|a| a == aud)
+        {
+            tracing::debug!("bearer token refused: not for this audience");
+            return Err(self.error(Kind::InvalidToken));
         }
         Ok(Caller::new(info, Arc::clone(&self.shared.realm)))
     }
@@ -265,7 +270,10 @@ async fn read_form(req: &mut ServiceRequest) -> Option<Params> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return None;
     }
@@ -392,7 +400,8 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>>>>;
 
     forward_ready!(service);
 

@@ -71,8 +71,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig, guard: Option<&bearer_guard::
     let projects = web::resource("/api/resource/Project")
         .route(web::get().to(list))
         .route(web::post().to(create));
-    let user = web::resource("/api/method/frappe.auth.get_logged_user")
-        .route(web::get().to(logged_user));
+    let user =
+        web::resource("/api/method/frappe.auth.get_logged_user").route(web::get().to(logged_user));
     match guard {
         Some(guard) => {
             cfg.service(projects.wrap(guard.require_scope("project")))

@@ -47,7 +47,11 @@ impl Expiry<String, Entry> for PerEntry {
 }
 
 impl Cached {
-    pub(crate) fn new(inner: Arc<dyn TokenVerifier>, config: CacheConfig, clock: DebugClock) -> Self {
+    pub(crate) fn new(
+        inner: Arc<dyn TokenVerifier>,
+        config: CacheConfig,
+        clock: DebugClock,
+    ) -> Self {
         let cache = (config.max_entries > 0).then(|| {
             Cache::builder()
                 .max_capacity(config.max_entries)
@@ -88,11 +92,9 @@ impl Cached {
 
     fn positive(&self, info: TokenInfo) -> Entry {
         let now = self.clock.now();
-        let until_expiry = info
-            .expires_at
-            .map_or(self.config.max_ttl, |exp| {
-                Duration::from_secs(now.seconds_until(exp))
-            });
+        let until_expiry = info.expires_at.map_or(self.config.max_ttl, |exp| {
+            Duration::from_secs(now.seconds_until(exp))
+        });
         Entry {
             keep_for: until_expiry.min(self.config.max_ttl),
             answer: Ok(Arc::new(info)),

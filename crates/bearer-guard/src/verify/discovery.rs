@@ -26,9 +26,12 @@ pub(crate) struct Discovery {
 
 impl Discovery {
     pub(crate) fn new(issuer: &str, http: reqwest::Client) -> Result<Self, SetupError> {
-        let parsed = Url::parse(issuer).map_err(|e| SetupError(format!("issuer {issuer:?}: {e}")))?;
+        let parsed =
+            Url::parse(issuer).map_err(|e| SetupError(format!("issuer {issuer:?}: {e}")))?;
         if !matches!(parsed.scheme(), "https" | "http") || parsed.host().is_none() {
-            return Err(SetupError(format!("issuer {issuer:?} is not an http(s) URL")));
+            return Err(SetupError(format!(
+                "issuer {issuer:?} is not an http(s) URL"
+            )));
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(SetupError(format!(

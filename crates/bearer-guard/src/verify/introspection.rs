@@ -8,7 +8,9 @@ use oauth_core::{ScopeSet, SecretString, Timestamp};
 use serde::Deserialize;
 
 use super::discovery::Discovery;
-use super::{BoxFuture, SetupError, TokenInfo, TokenVerifier, VerifyError, audience_from_json, http_client};
+use super::{
+    BoxFuture, SetupError, TokenInfo, TokenVerifier, VerifyError, audience_from_json, http_client,
+};
 
 /// Verifies tokens at the issuer's introspection endpoint, found through
 /// the issuer's metadata.
@@ -126,15 +128,16 @@ impl Introspected {
         }
         // Introspection describes refresh tokens too; one is not a key to
         // the API.
-        if let Some(t) = &self.token_type {
-            if !t.eq_ignore_ascii_case("bearer") && !t.eq_ignore_ascii_case("access_token") {
-                return Err(VerifyError::Invalid("introspection: not an access token"));
-            }
+        if let Some(t) = &self.token_type
+            && !t.eq_ignore_ascii_case("bearer")
+            && !t.eq_ignore_ascii_case("access_token")
+        {
+            return Err(VerifyError::Invalid("introspection: not an access token"));
         }
-        if let Some(iss) = &self.iss {
-            if iss.trim_end_matches('/') != issuer {
-                return Err(VerifyError::Invalid("introspection: another issuer"));
-            }
+        if let Some(iss) = &self.iss
+            && iss.trim_end_matches('/') != issuer
+        {
+            return Err(VerifyError::Invalid("introspection: another issuer"));
         }
         let scopes = ScopeSet::parse(self.scope.as_deref().unwrap_or(""))
             .map_err(|_| VerifyError::Invalid("introspection: malformed scope"))?;
@@ -178,9 +181,7 @@ mod tests {
             parse(r#"{"active":true,"client_id":"c","token_type":"refresh_token","sub":"u"}"#)
                 .is_err()
         );
-        assert!(
-            parse(r#"{"active":true,"client_id":"c","iss":"https://evil.example"}"#).is_err()
-        );
+        assert!(parse(r#"{"active":true,"client_id":"c","iss":"https://evil.example"}"#).is_err());
     }
 
     #[test]

@@ -13,7 +13,9 @@ use oauth_core::{ScopeSet, Timestamp};
 use serde::Deserialize;
 
 use super::discovery::Discovery;
-use super::{BoxFuture, SetupError, TokenInfo, TokenVerifier, VerifyError, audience_from_json, http_client};
+use super::{
+    BoxFuture, SetupError, TokenInfo, TokenVerifier, VerifyError, audience_from_json, http_client,
+};
 
 /// The asymmetric algorithms accepted. HMAC is never accepted: with a
 /// public key as the "secret", anyone could sign (the classic confusion).
@@ -58,7 +60,8 @@ impl JwtVerifier {
     /// `issuer` is the authorization server's issuer identifier; its
     /// `jwks_uri` is discovered from its metadata.
     pub fn new(issuer: &str) -> Result<Self, SetupError> {
-        let http = http_client(Duration::from_secs(5)).map_err(|e| SetupError(format!("HTTP client: {e}")))?;
+        let http = http_client(Duration::from_secs(5))
+            .map_err(|e| SetupError(format!("HTTP client: {e}")))?;
         Ok(Self {
             discovery: Discovery::new(issuer, http)?,
             keys: RwLock::new(Keys::default()),
@@ -310,8 +313,7 @@ mod tests {
     #[test]
     fn id_token_claims_are_refused() {
         let id: AccessClaims =
-            serde_json::from_str(r#"{"sub":"u","exp":1,"aud":"c","azp":"c","nonce":"n"}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"sub":"u","exp":1,"aud":"c","azp":"c","nonce":"n"}"#).unwrap();
         assert!(id.into_info().is_err());
         let with_nonce: AccessClaims =
             serde_json::from_str(r#"{"sub":"u","exp":1,"client_id":"c","nonce":"n"}"#).unwrap();
