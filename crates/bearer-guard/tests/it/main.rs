@@ -1,1 +1,6 @@
-//! bearer-guard's integration tests.
+//! bearer-guard's integration tests: the guard in front of an in-process
+//! actix app, checking tokens issued over real HTTP by a real
+//! `oauth-server` process (see `support.rs`).
+
+mod rfc6750;
+mod support;
