@@ -2,5 +2,6 @@
 //! actix app, checking tokens issued over real HTTP by a real
 //! `oauth-server` process (see `support.rs`).
 
+mod modes;
 mod rfc6750;
 mod support;
