@@ -76,7 +76,11 @@ pub fn locate<'a>(p: Presented<'a>) -> Result<Option<&'a str>, MalformedRequest>
             }
             BearerHeader::Token(t) => Some(t),
         },
-        _ => return Err(MalformedRequest("send one Authorization header, not several")),
+        _ => {
+            return Err(MalformedRequest(
+                "send one Authorization header, not several",
+            ));
+        }
     };
     let query = match p.query.get("access_token") {
         Ok(None) => None,
@@ -206,17 +210,34 @@ mod tests {
         let q = Params::parse("access_token=abc");
         let form = Params::parse("access_token=abc");
         let twice = Params::parse("access_token=a&access_token=b");
-        let at = |authorization: &'static [&'static str], query: &Params, form: Option<&Params>, query_allowed: bool| {
-            let p = Presented { authorization, query, form, query_allowed };
+        let at = |authorization: &'static [&'static str],
+                  query: &Params,
+                  form: Option<&Params>,
+                  query_allowed: bool| {
+            let p = Presented {
+                authorization,
+                query,
+                form,
+                query_allowed,
+            };
             locate(p).map(|t| t.map(str::to_owned))
         };
         assert_eq!(at(&[], &none, None, false), Ok(None));
         assert_eq!(at(&["Basic x"], &none, None, false), Ok(None));
-        assert_eq!(at(&["bearer abc"], &none, None, false), Ok(Some("abc".into())));
+        assert_eq!(
+            at(&["bearer abc"], &none, None, false),
+            Ok(Some("abc".into()))
+        );
         assert_eq!(at(&[], &none, Some(&form), false), Ok(Some("abc".into())));
         assert_eq!(at(&[], &q, None, true), Ok(Some("abc".into())));
-        assert!(at(&[], &q, None, false).is_err(), "query refused unless allowed");
-        assert!(at(&["Bearer abc"], &none, Some(&form), false).is_err(), "two methods");
+        assert!(
+            at(&[], &q, None, false).is_err(),
+            "query refused unless allowed"
+        );
+        assert!(
+            at(&["Bearer abc"], &none, Some(&form), false).is_err(),
+            "two methods"
+        );
         assert!(at(&["Bearer abc"], &q, None, true).is_err(), "two methods");
         assert!(at(&["Bearer a", "Bearer b"], &none, None, false).is_err());
         assert!(at(&[], &none, Some(&twice), false).is_err());
