@@ -2,6 +2,7 @@
 //! actix app, checking tokens issued over real HTTP by a real
 //! `oauth-server` process (see `support.rs`).
 
+mod availability;
 mod jwt;
 mod modes;
 mod rfc6750;

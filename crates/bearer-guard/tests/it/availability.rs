@@ -1,0 +1,234 @@
+//! When the token cannot be checked (issuer or database gone: 503 with
+//! `Retry-After`, never a pass), how often upstream is asked (single
+//! flight, negative caching), and the `Caller` extractor on routes without
+//! the middleware.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use bearer_guard::{BearerGuard, CacheConfig, Caller, IntrospectionVerifier, JwtVerifier};
+use oauth_store::test_support::TestDb;
+use reqwest::StatusCode;
+
+use crate::jwt::futures_join;
+use crate::support::{
+    Counting, Fixture, Mode, Served, assert_invalid_token, assert_unavailable, block_on,
+    caller_json, free_port, get, get_with, guarded,
+};
+
+oauth_store::test_on_both_backends!(database_mode_is_503_when_the_database_is_unreachable);
+
+fn no_cache() -> CacheConfig {
+    CacheConfig {
+        max_entries: 0,
+        ..CacheConfig::default()
+    }
+}
+
+#[test]
+fn the_issuer_going_away_is_503_with_retry_after_never_a_pass() {
+    let db = TestDb::sqlite();
+    let mut fx = Fixture::start(db.url());
+    block_on(async {
+        let opaque = fx.cc_token(&fx.app).await;
+        let jwt = fx.cc_token(&fx.jwt_app).await;
+        let introspection = guarded(
+            fx.builder(Mode::Introspection, None)
+                .cache(no_cache())
+                .build(),
+        );
+        let cached_introspection = guarded(fx.builder(Mode::Introspection, None).build());
+        let jwt_warm = guarded(fx.builder(Mode::Jwt, None).cache(no_cache()).build());
+        let jwt_cold = guarded(fx.builder(Mode::Jwt, None).build());
+        for (app, token) in [(&introspection, &opaque), (&jwt_warm, &jwt)] {
+            let reply = get_with(&app.url("/any"), token).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+
+        fx.issuer.kill();
+
+        // Introspection: neither the token seen before nor a new one passes.
+        for token in [opaque.as_str(), "never-seen-before"] {
+            assert_unavailable(&get_with(&introspection.url("/any"), token).await);
+        }
+        // With the cache on, a failure is not remembered as an answer:
+        // asked twice, 503 twice.
+        for _ in 0..2 {
+            assert_unavailable(&get_with(&cached_introspection.url("/any"), &opaque).await);
+        }
+        // JWT mode with no keys yet cannot verify anything.
+        assert_unavailable(&get_with(&jwt_cold.url("/any"), &jwt).await);
+        // JWT mode keeps the keys it already fetched: a token it can verify
+        // locally still passes (README: revocation is seen only at expiry).
+        let reply = get_with(&jwt_warm.url("/any"), &jwt).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    });
+}
+
+#[test]
+fn an_issuer_that_never_answered_is_503_in_introspection_and_jwt_modes() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let opaque = fx.cc_token(&fx.app).await;
+        let jwt = fx.cc_token(&fx.jwt_app).await;
+        let closed = format!("http://127.0.0.1:{}", free_port());
+        let introspection = guarded(
+            BearerGuard::builder(
+                IntrospectionVerifier::with_timeout(
+                    &closed,
+                    "rs",
+                    "secret",
+                    Duration::from_secs(2),
+                )
+                .unwrap(),
+            )
+            .build(),
+        );
+        let jwt_app = guarded(BearerGuard::builder(JwtVerifier::new(&closed).unwrap()).build());
+        for (app, token) in [(&introspection, &opaque), (&jwt_app, &jwt)] {
+            for _ in 0..2 {
+                assert_unavailable(&get_with(&app.url("/project"), token).await);
+            }
+            // Without a token it is still the plain 401: nothing to check.
+            assert_eq!(get(&app.url("/any")).await.status, StatusCode::UNAUTHORIZED);
+        }
+    });
+}
+
+fn database_mode_is_503_when_the_database_is_unreachable(t: &TestDb) {
+    // A pool of our own on the test database, so that breaking it breaks
+    // only this guard.
+    // A short checkout timeout: with the database gone, each request waits
+    // that long for a connection before the 503.
+    let options = oauth_store::PoolOptions {
+        checkout_timeout: Duration::from_millis(500),
+        ..oauth_store::PoolOptions::default()
+    };
+    let db = oauth_store::Db::open(t.url(), &options).unwrap();
+    block_on(async {
+        let app = guarded(BearerGuard::database(db));
+        // Reachable: an unknown token is simply invalid.
+        assert_invalid_token(&get_with(&app.url("/any"), "unknown-token-1").await);
+
+        if let Some(path) = t.url().strip_prefix("sqlite://") {
+            // Whatever the pool holds, the file is no database any more.
+            std::fs::write(path, vec![0x5a; 8192]).unwrap();
+        } else {
+            let name = t.url().rsplit('/').next().unwrap().to_owned();
+            let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+            let out = std::process::Command::new("psql")
+                .arg(&admin)
+                .args(["-c", &format!("DROP DATABASE {name} WITH (FORCE)")])
+                .output()
+                .expect("run psql");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for token in ["unknown-token-2", "unknown-token-2", "unknown-token-3"] {
+            assert_unavailable(&get_with(&app.url("/any"), token).await);
+        }
+    });
+}
+
+#[test]
+fn twenty_concurrent_requests_for_one_uncached_token_make_one_upstream_call() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let (counting, calls) = Counting::new(fx.introspection());
+        let app = guarded(BearerGuard::builder(counting).build());
+        let token = fx.cc_token(&fx.app).await;
+        let url = app.url("/project");
+        let replies = futures_join((0..20).map(|_| {
+            let (url, token) = (url.clone(), token.clone());
+            async move { get_with(&url, &token).await }
+        }))
+        .await;
+        for reply in &replies {
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+        assert_eq!(*calls.lock().unwrap(), 1, "upstream verifications");
+        // And the answer is cached afterwards.
+        assert_eq!(get_with(&url, &token).await.status, StatusCode::OK);
+        assert_eq!(*calls.lock().unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_bad_token_is_asked_about_once_within_negative_ttl() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let (counting, calls) = Counting::new(fx.introspection());
+        let negative_ttl = Duration::from_millis(400);
+        let app = guarded(
+            BearerGuard::builder(counting)
+                .cache(CacheConfig {
+                    negative_ttl,
+                    ..CacheConfig::default()
+                })
+                .build(),
+        );
+        for _ in 0..3 {
+            assert_invalid_token(&get_with(&app.url("/any"), "bad-token").await);
+        }
+        assert_eq!(
+            *calls.lock().unwrap(),
+            1,
+            "upstream calls within negative_ttl"
+        );
+        // Briefly: after negative_ttl the issuer is asked again.
+        tokio::time::sleep(negative_ttl + Duration::from_millis(200)).await;
+        assert_invalid_token(&get_with(&app.url("/any"), "bad-token").await);
+        assert_eq!(*calls.lock().unwrap(), 2);
+    });
+}
+
+async fn echo(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(caller_json(&caller))
+}
+
+#[test]
+fn a_handler_taking_caller_on_an_unguarded_route_is_500_never_200() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let token = fx.cc_token(&fx.app).await;
+        let app = Served::start(|cfg| {
+            cfg.route("/open", web::get().to(echo));
+        });
+        for reply in [
+            get(&app.url("/open")).await,
+            get_with(&app.url("/open"), &token).await,
+            get_with(&app.url("/open"), "garbage").await,
+        ] {
+            assert_eq!(
+                reply.status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{}",
+                reply.body
+            );
+            assert!(!reply.body.contains(&fx.app.id), "{}", reply.body);
+        }
+    });
+}
+
+#[test]
+fn the_caller_extractor_verifies_by_itself_with_a_guard_in_app_data() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let token = fx.cc_token(&fx.app).await;
+        let guard = fx.builder(Mode::Introspection, None).build();
+        let app = Served::start(move |cfg| {
+            cfg.app_data(guard.clone())
+                .route("/extracted", web::get().to(echo));
+        });
+        let reply = get_with(&app.url("/extracted"), &token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.json()["client_id"], fx.app.id.as_str());
+        let none = get(&app.url("/extracted")).await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(none.challenge(), r#"Bearer realm="api""#);
+        assert_invalid_token(&get_with(&app.url("/extracted"), "garbage").await);
+    });
+}
