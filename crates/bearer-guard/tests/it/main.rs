@@ -3,6 +3,7 @@
 //! `oauth-server` process (see `support.rs`).
 
 mod availability;
+mod example;
 mod jwt;
 mod modes;
 mod rfc6750;
