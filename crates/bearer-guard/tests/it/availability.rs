@@ -232,3 +232,62 @@ fn the_caller_extractor_verifies_by_itself_with_a_guard_in_app_data() {
         assert_invalid_token(&get_with(&app.url("/extracted"), "garbage").await);
     });
 }
+
+#[test]
+fn refused_resource_server_credentials_are_503_never_a_pass() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let token = fx.cc_token(&fx.app).await;
+        let app = guarded(
+            BearerGuard::builder(
+                IntrospectionVerifier::new(fx.base(), &fx.rs.id, "not-the-secret").unwrap(),
+            )
+            .build(),
+        );
+        for t in [token.as_str(), "garbage"] {
+            assert_unavailable(&get_with(&app.url("/any"), t).await);
+        }
+    });
+}
+
+#[test]
+fn a_guard_inside_another_verifies_once_and_adds_its_scope_check() {
+    block_on(async {
+        let fx = Fixture::shared();
+        let (counting, calls) = Counting::new(fx.introspection());
+        let guard = BearerGuard::builder(counting)
+            .cache(CacheConfig {
+                max_entries: 0,
+                ..CacheConfig::default()
+            })
+            .build();
+        let app = Served::start(move |cfg| {
+            cfg.service(
+                web::scope("/api")
+                    .wrap(guard.clone())
+                    .service(
+                        web::resource("/project")
+                            .wrap(guard.require_scope("project"))
+                            .route(web::get().to(echo)),
+                    )
+                    .service(
+                        web::resource("/files")
+                            .wrap(guard.require_scope("files"))
+                            .route(web::get().to(echo)),
+                    ),
+            );
+        });
+        let token = fx.cc_token(&fx.app).await;
+        let reply = get_with(&app.url("/api/project"), &token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(*calls.lock().unwrap(), 1, "verified once for both guards");
+        let reply = get_with(&app.url("/api/files"), &token).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+        assert!(
+            reply.challenge().contains("scope=\"files\""),
+            "{}",
+            reply.challenge()
+        );
+        assert_eq!(*calls.lock().unwrap(), 2);
+    });
+}

@@ -25,6 +25,9 @@ pub const CB: &str = "http://localhost:3000/oauth_code";
 pub const PASSWORD: &str = "correct horse battery";
 /// The resource indicator of the audience tests.
 pub const API: &str = "https://api.example";
+/// The challenge of every `invalid_token` refusal of a guard with the
+/// default realm: one generic description, whatever the reason.
+pub const INVALID_TOKEN_CHALLENGE: &str = r#"Bearer realm="api", error="invalid_token", error_description="the access token is invalid, expired or revoked""#;
 /// The `resource_metadata` URL of guards that name one.
 pub const METADATA: &str = "https://api.example/.well-known/oauth-protected-resource";
 
