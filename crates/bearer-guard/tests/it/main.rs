@@ -2,6 +2,11 @@
 //! actix app, checking tokens issued over real HTTP by a real
 //! `oauth-server` process (see `support.rs`).
 
+#![allow(
+    unreachable_pub,
+    reason = "the modules of this test binary share helpers; none of it is a public API"
+)]
+
 mod availability;
 mod example;
 mod jwt;

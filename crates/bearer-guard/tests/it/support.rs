@@ -181,7 +181,6 @@ pub async fn wait_ready(url: &str, process: &mut Process, timeout: Duration) {
 /// A running `oauth-server` over a test database.
 pub struct Issuer {
     pub base: String,
-    pub db_url: String,
     process: Process,
 }
 
@@ -211,11 +210,7 @@ impl Issuer {
             .join()
             .unwrap();
         });
-        Self {
-            base,
-            db_url: db_url.to_owned(),
-            process,
-        }
+        Self { base, process }
     }
 
     /// Kills the server: from now on its port refuses connections.
@@ -489,15 +484,6 @@ impl Fixture {
             Mode::Database => BearerGuard::builder(bearer_guard::DatabaseVerifier::new(
                 db.expect("database mode needs the TestDb").db().clone(),
             )),
-        }
-    }
-
-    /// A token `mode` can verify: opaque for introspection and database
-    /// modes, a JWT for JWT mode (client credentials, scope as granted).
-    pub async fn token_for(&self, mode: Mode) -> String {
-        match mode {
-            Mode::Jwt => self.cc_token(&self.jwt_app).await,
-            _ => self.cc_token(&self.app).await,
         }
     }
 }
