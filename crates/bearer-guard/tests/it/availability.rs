@@ -291,3 +291,87 @@ fn a_guard_inside_another_verifies_once_and_adds_its_scope_check() {
         assert_eq!(*calls.lock().unwrap(), 2);
     });
 }
+
+/// A fake issuer: metadata naming `named` as the issuer, and an
+/// introspection endpoint that answers 503 with `Retry-After: 17`.
+fn fake_issuer(named: Option<&str>) -> Served {
+    let base: std::sync::Arc<std::sync::Mutex<String>> = std::sync::Arc::default();
+    let named = named.map(str::to_owned);
+    let served = {
+        let base = base.clone();
+        Served::start(move |cfg| {
+            let base = base.clone();
+            let named = named.clone();
+            cfg.route(
+                "/.well-known/oauth-authorization-server",
+                web::get().to(move || {
+                    let b = base.lock().unwrap().clone();
+                    let issuer = named.clone().unwrap_or_else(|| b.clone());
+                    async move {
+                        HttpResponse::Ok().json(serde_json::json!({
+                            "issuer": issuer,
+                            "introspection_endpoint": format!("{b}/introspect"),
+                            "jwks_uri": format!("{b}/jwks"),
+                        }))
+                    }
+                }),
+            )
+            .route(
+                "/introspect",
+                web::post().to(|| async {
+                    HttpResponse::ServiceUnavailable()
+                        .insert_header(("retry-after", "17"))
+                        .finish()
+                }),
+            )
+            .route(
+                "/jwks",
+                web::get()
+                    .to(|| async { HttpResponse::Ok().json(serde_json::json!({"keys": []})) }),
+            );
+        })
+    };
+    *base.lock().unwrap() = served.base.clone();
+    served
+}
+
+#[test]
+fn the_issuers_retry_after_is_passed_on() {
+    block_on(async {
+        let issuer = fake_issuer(None);
+        let app = guarded(
+            BearerGuard::builder(IntrospectionVerifier::new(&issuer.base, "rs", "s").unwrap())
+                .build(),
+        );
+        let reply = get_with(&app.url("/any"), "some-token").await;
+        assert_unavailable(&reply);
+        assert_eq!(reply.header("retry-after").as_deref(), Some("17"));
+    });
+}
+
+#[test]
+fn metadata_naming_another_issuer_is_never_used() {
+    // RFC 8414 §3.3: metadata must name the issuer it was fetched for, or
+    // an attacker's metadata could point the guard at its own endpoints.
+    block_on(async {
+        let issuer = fake_issuer(Some("https://evil.example"));
+        let introspection = guarded(
+            BearerGuard::builder(IntrospectionVerifier::new(&issuer.base, "rs", "s").unwrap())
+                .build(),
+        );
+        let jwt = guarded(BearerGuard::builder(JwtVerifier::new(&issuer.base).unwrap()).build());
+        // A JWS header JWT mode would look a key up for.
+        let b64 = |s: &str| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+        };
+        let jws = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"ES256","typ":"at+jwt","kid":"k1"}"#),
+            b64(r#"{"sub":"u"}"#)
+        );
+        for (app, token) in [(&introspection, "some-token"), (&jwt, jws.as_str())] {
+            assert_unavailable(&get_with(&app.url("/any"), token).await);
+        }
+    });
+}

@@ -19,6 +19,7 @@ use crate::support::{
 oauth_store::test_on_both_backends!(
     database_mode_checks_tokens_like_the_issuer,
     database_mode_sees_revocation_within_max_ttl,
+    database_mode_refuses_a_disabled_users_token,
 );
 
 fn now() -> i64 {
@@ -314,4 +315,41 @@ fn jwt_mode_accepts_a_revoked_token_until_it_expires_as_documented() {
         let reply = get_with(&app.url("/any"), &token).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     });
+}
+
+/// A user disabled at the issuer: their tokens stop working (with the
+/// cache off, at once), as they do at the issuer's own endpoints.
+async fn refuses_a_disabled_users_token(fx: &Fixture, mode: Mode, db: Option<&TestDb>) {
+    let app = guarded(
+        fx.builder(mode, db)
+            .cache(CacheConfig {
+                max_entries: 0,
+                ..CacheConfig::default()
+            })
+            .build(),
+    );
+    let token = access(&fx.user_tokens_as("bob", &fx.web, "openid project").await);
+    let reply = get_with(&app.url("/any"), &token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{mode:?}: {}", reply.body);
+    assert_eq!(reply.json()["username"], "bob");
+    crate::support::oauthctl(&fx.issuer.db_url, &["user", "disable", "bob"], None);
+    assert_eq!(
+        assert_invalid_token(&get_with(&app.url("/any"), &token).await),
+        INVALID_TOKEN_CHALLENGE,
+        "{mode:?}"
+    );
+}
+
+#[test]
+fn introspection_mode_refuses_a_disabled_users_token() {
+    block_on(refuses_a_disabled_users_token(
+        Fixture::shared(),
+        Mode::Introspection,
+        None,
+    ));
+}
+
+fn database_mode_refuses_a_disabled_users_token(t: &TestDb) {
+    let fx = Fixture::start(t.url());
+    block_on(refuses_a_disabled_users_token(&fx, Mode::Database, Some(t)));
 }

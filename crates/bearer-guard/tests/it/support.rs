@@ -181,6 +181,7 @@ pub async fn wait_ready(url: &str, process: &mut Process, timeout: Duration) {
 /// A running `oauth-server` over a test database.
 pub struct Issuer {
     pub base: String,
+    pub db_url: String,
     process: Process,
 }
 
@@ -210,7 +211,11 @@ impl Issuer {
             .join()
             .unwrap();
         });
-        Self { base, process }
+        Self {
+            base,
+            db_url: db_url.to_owned(),
+            process,
+        }
     }
 
     /// Kills the server: from now on its port refuses connections.
@@ -286,18 +291,14 @@ pub struct Fixture {
 impl Fixture {
     pub fn start(db_url: &str) -> Self {
         let issuer = Issuer::start(db_url);
-        oauthctl(
-            db_url,
-            &[
-                "user",
-                "add",
-                "alice",
-                "--email",
-                "alice@example.com",
-                "--password-stdin",
-            ],
-            Some(PASSWORD),
-        );
+        for user in ["alice", "bob"] {
+            let email = format!("{user}@example.com");
+            oauthctl(
+                db_url,
+                &["user", "add", user, "--email", &email, "--password-stdin"],
+                Some(PASSWORD),
+            );
+        }
         let cc = ["--grant-type", "client_credentials"];
         let rs = add_client(
             db_url,
@@ -393,6 +394,16 @@ impl Fixture {
 
     /// alice's tokens from the code flow (`scope` asked for).
     pub async fn user_tokens(&self, client: &Client, scope: &str) -> serde_json::Value {
+        self.user_tokens_as("alice", client, scope).await
+    }
+
+    /// `username`'s tokens from the code flow (`scope` asked for).
+    pub async fn user_tokens_as(
+        &self,
+        username: &str,
+        client: &Client,
+        scope: &str,
+    ) -> serde_json::Value {
         let browser = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -422,7 +433,7 @@ impl Fixture {
             browser
                 .post(format!("{}/login", self.base()))
                 .form(&[
-                    ("username", "alice"),
+                    ("username", username),
                     ("password", PASSWORD),
                     ("csrf_token", &csrf),
                     ("next", &path),
