@@ -17,6 +17,7 @@ mod process;
 mod register;
 mod resources;
 mod revoke;
+mod security;
 mod support;
 mod token;
 mod userinfo;

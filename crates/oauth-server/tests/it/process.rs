@@ -499,8 +499,20 @@ fn server_command(dir: &Path) -> Command {
     cmd
 }
 
+/// Sends each line of `output` to `tx`, on a thread of its own.
+fn forward_lines(output: impl std::io::Read + Send + 'static, tx: mpsc::Sender<String>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+}
+
 /// Removes ANSI escape sequences (the human log format colours its lines).
-fn strip_ansi(line: &str) -> String {
+pub fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
@@ -519,13 +531,13 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-/// A running `oauth-server` whose stderr is read line by line.
-struct Server {
+/// A running `oauth-server` whose stderr (and stdout) is read line by line.
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
     lines: mpsc::Receiver<String>,
-    /// Every stderr line read so far.
-    log: Vec<String>,
+    /// Every output line read so far, stderr and stdout interleaved.
+    pub log: Vec<String>,
     /// Index in `log` of the "listening" line.
     startup: usize,
 }
@@ -534,7 +546,13 @@ impl Server {
     /// Starts the server in `dir` on a free loopback port with `args`, and
     /// waits until it logs that it listens and answers `/healthz`.
     fn start(dir: &Path, args: &[&str]) -> Self {
-        let server = Self::spawn(dir, args);
+        Self::start_with(dir, args, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (`RUST_LOG` is
+    /// `info` unless one of them says otherwise).
+    pub fn start_with(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let server = Self::spawn_with(dir, args, envs);
         let url = format!("{}/healthz", server.base);
         block_on(async {
             let deadline = Instant::now() + STARTUP;
@@ -553,6 +571,10 @@ impl Server {
 
     /// Starts the server and waits only for the line saying it listens.
     fn spawn(dir: &Path, args: &[&str]) -> Self {
+        Self::spawn_with(dir, args, &[])
+    }
+
+    fn spawn_with(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
         let mut failures = Vec::new();
         // Another process may take the free port first; try a few.
         for _ in 0..5 {
@@ -561,20 +583,16 @@ impl Server {
                 .args(["--bind", &bind])
                 .args(args)
                 .env("RUST_LOG", "info")
-                .stdout(Stdio::null())
+                .envs(envs.iter().copied())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .expect("start oauth-server");
-            let stderr = child.stderr.take().unwrap();
             let (tx, lines) = mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
+            // Nothing should go to stdout, but whatever does is read too,
+            // so that a test searching the output misses nothing.
+            forward_lines(child.stderr.take().unwrap(), tx.clone());
+            forward_lines(child.stdout.take().unwrap(), tx);
             let mut server = Self {
                 child,
                 base: format!("http://{bind}"),
@@ -621,7 +639,7 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to exit; the rest of its
     /// stderr is in `log` afterwards.
-    fn terminate(&mut self) -> ExitStatus {
+    pub fn terminate(&mut self) -> ExitStatus {
         let kill = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

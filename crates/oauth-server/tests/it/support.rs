@@ -149,24 +149,7 @@ impl TestServer {
     }
 
     pub fn user_with(&self, username: &str, tweak: impl FnOnce(&mut User)) -> User {
-        let mut rng = rand::rng();
-        let now = Timestamp::from_system(SystemTime::now());
-        let mut user = User {
-            id: UserId::generate(&mut rng),
-            username: Username::parse(username).unwrap(),
-            email: Some(Email::parse(&format!("{username}@example.com")).unwrap()),
-            email_verified: false,
-            full_name: Some(FullName::parse("Alice Liddell").unwrap()),
-            picture: None,
-            roles: vec![Role::parse("Projects User").unwrap()],
-            enabled: true,
-            password_hash: PasswordHash::hash(&Password::new(PASSWORD).unwrap(), &mut rng),
-            created_at: now,
-            updated_at: now,
-        };
-        tweak(&mut user);
-        users::create(&mut self.db.conn().unwrap(), &user).unwrap();
-        user
+        create_user(&self.db, username, tweak)
     }
 
     /// A confidential `client_secret_basic` client with the test redirect
@@ -220,6 +203,29 @@ impl Drop for TestServer {
             let _ = thread.join();
         }
     }
+}
+
+/// Stores a user with [`PASSWORD`], for a server started by [`TestServer`]
+/// or a process over the same database.
+pub fn create_user(db: &oauth_store::Db, username: &str, tweak: impl FnOnce(&mut User)) -> User {
+    let mut rng = rand::rng();
+    let now = Timestamp::from_system(SystemTime::now());
+    let mut user = User {
+        id: UserId::generate(&mut rng),
+        username: Username::parse(username).unwrap(),
+        email: Some(Email::parse(&format!("{username}@example.com")).unwrap()),
+        email_verified: false,
+        full_name: Some(FullName::parse("Alice Liddell").unwrap()),
+        picture: None,
+        roles: vec![Role::parse("Projects User").unwrap()],
+        enabled: true,
+        password_hash: PasswordHash::hash(&Password::new(PASSWORD).unwrap(), &mut rng),
+        created_at: now,
+        updated_at: now,
+    };
+    tweak(&mut user);
+    users::create(&mut db.conn().unwrap(), &user).unwrap();
+    user
 }
 
 /// A registered client and its secret.
@@ -681,4 +687,30 @@ pub async fn post_anonymous(app: &TestServer, path_or_url: &str, form: &[(&str, 
         app.url(path_or_url)
     };
     read(app.backend().post(url).form(form).send().await.unwrap()).await
+}
+
+/// A browser logged in as `username` (with [`PASSWORD`]).
+pub async fn logged_in(app: &TestServer, username: &str) -> Browser {
+    let browser = app.browser();
+    let reply = browser.login(username, PASSWORD, "/").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    browser
+}
+
+/// Follows an authorize request that must redirect to the client with an
+/// error; returns the redirect's parameters.
+pub async fn redirected_error(browser: &Browser, query: &str) -> Vec<(String, String)> {
+    let reply = browser.get(&format!("/oauth/authorize?{query}")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SEE_OTHER,
+        "{query}: {}",
+        reply.body
+    );
+    let params = redirect_params(&reply.location(), CB);
+    assert!(
+        param(&params, "error").is_some(),
+        "{query}: no error in {params:?}"
+    );
+    params
 }

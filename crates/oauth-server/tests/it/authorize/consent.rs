@@ -6,8 +6,6 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-use super::{logged_in, redirected_error};
-
 oauth_store::test_on_both_backends!(
     users_without_an_allowed_role_are_denied,
     trusted_clients_skip_the_dialog,

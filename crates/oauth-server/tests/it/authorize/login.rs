@@ -6,8 +6,6 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-use super::{logged_in, redirected_error};
-
 oauth_store::test_on_both_backends!(
     login_returns_to_the_request_byte_for_byte,
     disabled_users_cannot_log_in,

@@ -6,8 +6,6 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-use super::{logged_in, redirected_error};
-
 oauth_store::test_on_both_backends!(
     prompt_none_without_a_session_is_login_required,
     prompt_none_needing_consent_is_consent_required,

@@ -7,8 +7,6 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-use super::{logged_in, redirected_error};
-
 oauth_store::test_on_both_backends!(
     the_seed_flow_end_to_end,
     deny_redirects_with_access_denied_and_state,
