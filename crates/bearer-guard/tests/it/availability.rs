@@ -161,7 +161,7 @@ fn a_bad_token_is_asked_about_once_within_negative_ttl() {
     block_on(async {
         let fx = Fixture::shared();
         let (counting, calls) = Counting::new(fx.introspection());
-        let negative_ttl = Duration::from_millis(400);
+        let negative_ttl = Duration::from_secs(1);
         let app = guarded(
             BearerGuard::builder(counting)
                 .cache(CacheConfig {
@@ -170,18 +170,24 @@ fn a_bad_token_is_asked_about_once_within_negative_ttl() {
                 })
                 .build(),
         );
+        let first_sent = std::time::Instant::now();
         for _ in 0..3 {
             assert_invalid_token(&get_with(&app.url("/any"), "bad-token").await);
         }
-        assert_eq!(
-            *calls.lock().unwrap(),
-            1,
-            "upstream calls within negative_ttl"
-        );
+        // (On a machine so slow that the three took longer than negative_ttl
+        // the count proves nothing.)
+        if first_sent.elapsed() < negative_ttl {
+            assert_eq!(
+                *calls.lock().unwrap(),
+                1,
+                "upstream calls within negative_ttl"
+            );
+        }
+        let before = *calls.lock().unwrap();
         // Briefly: after negative_ttl the issuer is asked again.
         tokio::time::sleep(negative_ttl + Duration::from_millis(200)).await;
         assert_invalid_token(&get_with(&app.url("/any"), "bad-token").await);
-        assert_eq!(*calls.lock().unwrap(), 2);
+        assert_eq!(*calls.lock().unwrap(), before + 1);
     });
 }
 

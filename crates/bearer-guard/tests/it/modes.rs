@@ -211,19 +211,23 @@ async fn sees_revocation_within_max_ttl(fx: &Fixture, mode: Mode, db: Option<&Te
             .build(),
     );
     let token = fx.cc_token(&fx.app).await;
+    let first_sent = Instant::now();
     assert_eq!(
         get_with(&cached.url("/any"), &token).await.status,
         StatusCode::OK
     );
     fx.revoke(&fx.app, &token).await;
     let revoked_at = Instant::now();
-    // Still in the cache (the entry is younger than max_ttl)…
     let reply = get_with(&cached.url("/any"), &token).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::OK,
-        "{mode:?}: the cached answer was not used"
-    );
+    // Still in the cache: the entry cannot be older than max_ttl yet (on a
+    // machine so slow that it might be, the check proves nothing; skip it).
+    if first_sent.elapsed() < max_ttl {
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{mode:?}: the cached answer was not used"
+        );
+    }
     // …and refused once it is out, within the documented delay.
     loop {
         let reply = get_with(&cached.url("/any"), &token).await;
@@ -234,7 +238,7 @@ async fn sees_revocation_within_max_ttl(fx: &Fixture, mode: Mode, db: Option<&Te
         }
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert!(
-            revoked_at.elapsed() < max_ttl + Duration::from_secs(2),
+            revoked_at.elapsed() < max_ttl + Duration::from_secs(5),
             "{mode:?}: a revoked token still passes after {:?}",
             revoked_at.elapsed()
         );
