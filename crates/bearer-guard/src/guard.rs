@@ -11,7 +11,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, web};
-use oauth_core::bearer::{MalformedRequest, Presented, is_b64token, locate};
+use oauth_core::bearer::{MalformedRequest, Presented, header_text, is_b64token, locate};
 use oauth_core::params::Params;
 
 use crate::caller::Caller;
@@ -212,8 +212,7 @@ impl BearerGuard {
         let authorization: Vec<&str> = req
             .headers()
             .get_all(header::AUTHORIZATION)
-            // A header that is not visible ASCII cannot be a bearer token.
-            .map(|v| v.to_str().unwrap_or("Bearer \u{1}"))
+            .map(|v| header_text(v.as_bytes()))
             .collect();
         let query = Params::parse(req.query_string());
         let token = match locate(Presented {
@@ -259,9 +258,17 @@ impl BearerGuard {
     }
 }
 
+/// The most of a form body searched for `access_token`. A larger body is
+/// passed on untouched (and a token in it is not seen).
+const FORM_LIMIT: usize = 64 * 1024;
+
 /// Reads a form-encoded body (RFC 6750 §2.2: not on `GET`, and only
-/// `application/x-www-form-urlencoded`) and puts it back for the handler.
+/// `application/x-www-form-urlencoded`) and puts it back for the handler,
+/// byte for byte, however large it is or wherever reading it failed.
 async fn read_form(req: &mut ServiceRequest) -> Option<Params> {
+    use futures_util::StreamExt as _;
+    use futures_util::stream;
+
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         return None;
     }
@@ -277,11 +284,45 @@ async fn read_form(req: &mut ServiceRequest) -> Option<Params> {
     if !is_form {
         return None;
     }
-    let body = req.extract::<web::Bytes>().await.ok()?;
-    let params = std::str::from_utf8(&body).ok().map(Params::parse);
-    req.set_payload(actix_web::dev::Payload::from(body));
+    let mut payload = req.take_payload();
+    let mut read = web::BytesMut::new();
+    let mut failure = None;
+    let complete = loop {
+        match payload.next().await {
+            None => break true,
+            Some(Ok(chunk)) => {
+                read.extend_from_slice(&chunk);
+                if read.len() > FORM_LIMIT {
+                    break false;
+                }
+            }
+            Some(Err(e)) => {
+                failure = Some(e);
+                break false;
+            }
+        }
+    };
+    let read = read.freeze();
+    let params = if complete {
+        std::str::from_utf8(&read).ok().map(Params::parse)
+    } else {
+        None
+    };
+    // The handler gets what was read, then the rest (or the read error).
+    let rest: actix_web::dev::Payload = match failure {
+        Some(e) => actix_web::dev::Payload::from(
+            Box::pin(stream::once(async move { Err(e) })) as BoxedPayloadStream
+        ),
+        None => payload,
+    };
+    let replay: BoxedPayloadStream = Box::pin(stream::once(async move { Ok(read) }).chain(rest));
+    req.set_payload(actix_web::dev::Payload::from(replay));
     params
 }
+
+type BoxedPayloadStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+>;
 
 /// Configures a [`BearerGuard`].
 #[derive(Debug)]

@@ -33,6 +33,18 @@ pub fn parse_authorization(value: &str) -> BearerHeader<'_> {
     }
 }
 
+/// An `Authorization` header's raw bytes as text for [`parse_authorization`]
+/// and [`locate`]. A value that is not UTF-8 cannot hold a bearer token: if
+/// its scheme is `Bearer` it is a malformed one, otherwise it is another
+/// scheme's business (a `Basic` header with a Latin-1 password, say).
+pub fn header_text(raw: &[u8]) -> &str {
+    match std::str::from_utf8(raw) {
+        Ok(text) => text,
+        Err(_) if raw.len() >= 6 && raw[..6].eq_ignore_ascii_case(b"bearer") => "Bearer \u{1}",
+        Err(_) => "Other",
+    }
+}
+
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
 pub fn is_b64token(s: &str) -> bool {
     let body = s.trim_end_matches('=');
@@ -167,6 +179,22 @@ mod tests {
         );
         assert_eq!(parse_authorization("Basic abc"), BearerHeader::OtherScheme);
         assert_eq!(parse_authorization("Bearerabc"), BearerHeader::OtherScheme);
+    }
+
+    #[test]
+    fn undecodable_headers_are_malformed_only_under_the_bearer_scheme() {
+        assert_eq!(
+            parse_authorization(header_text(b"Basic \xe4lice")),
+            BearerHeader::OtherScheme
+        );
+        assert_eq!(
+            parse_authorization(header_text(b"bearer \xe4")),
+            BearerHeader::Malformed
+        );
+        assert_eq!(
+            parse_authorization(header_text(b"Bearer abc")),
+            BearerHeader::Token("abc")
+        );
     }
 
     #[test]

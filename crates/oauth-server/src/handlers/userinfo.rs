@@ -9,7 +9,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth_core::Token;
-use oauth_core::bearer::{Challenge, MalformedRequest, Presented, locate};
+use oauth_core::bearer::{Challenge, MalformedRequest, Presented, header_text, locate};
 use oauth_core::claims::UserClaims;
 use oauth_core::error::BearerErrorCode;
 use oauth_core::params::Params;
@@ -67,7 +67,7 @@ async fn serve(
     let authorization: Vec<&str> = req
         .headers()
         .get_all(actix_web::http::header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""))
+        .map(|v| header_text(v.as_bytes()))
         .collect();
     let query = Params::parse(req.query_string());
     let located = locate(Presented {
