@@ -130,6 +130,7 @@ fn allowed_roles() {
             ..meta()
         },
         secret_digest: None,
+        previous_secret: None,
         created_at: Timestamp::from_unix(0),
         updated_at: Timestamp::from_unix(0),
     };

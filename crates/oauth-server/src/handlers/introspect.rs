@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use oauth_core::error::TokenErrorCode as Code;
 use oauth_core::token::TokenError;
 use oauth_core::{Timestamp, Token};
-use oauth_store::{tokens, users};
+use oauth_store::{grants, tokens, users};
 use serde::Serialize;
 
 use super::token::form_and_client;
@@ -92,12 +92,13 @@ fn describe(
     issuer: String,
 ) -> Result<Option<Active>, oauth_store::StoreError> {
     let digest = token.digest();
-    let (client_id, user_id, scope, exp, iat, aud, token_type) =
+    let (grant_id, client_id, user_id, scope, exp, iat, aud, token_type) =
         if let Some(t) = tokens::find_access(conn, &digest)? {
             if !t.is_active(now) {
                 return Ok(None);
             }
             (
+                t.grant_id,
                 t.client_id,
                 t.user_id,
                 t.scopes.to_string(),
@@ -111,6 +112,7 @@ fn describe(
                 return Ok(None);
             }
             (
+                t.grant_id,
                 t.client_id,
                 t.user_id,
                 t.scopes.to_string(),
@@ -129,6 +131,7 @@ fn describe(
         },
         None => (client_id.to_string(), None),
     };
+    grants::touch(conn, &grant_id, now)?;
     Ok(Some(Active {
         active: true,
         scope,
