@@ -26,6 +26,7 @@ const SESSION_ID: &str = "sid";
 const CSRF: &str = "csrf";
 const CONSENT: &str = "consent";
 const FRESH_LOGIN: &str = "fresh";
+const NOTICE: &str = "notice";
 
 /// The session's logged-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,4 +206,16 @@ pub fn take_fresh_login(session: &Session, request: &str) -> bool {
 fn digest(text: &str) -> String {
     let hash = Sha256::digest(text.as_bytes());
     hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Leaves a one-line notice for the next page this session shows (the
+/// name of the app just revoked).
+pub fn set_notice(session: &Session, text: &str) -> Result<(), Internal> {
+    session.insert(NOTICE, text)?;
+    Ok(())
+}
+
+/// The notice left by [`set_notice`], once.
+pub fn take_notice(session: &Session) -> Option<String> {
+    session.remove_as::<String>(NOTICE).and_then(Result::ok)
 }
