@@ -27,7 +27,7 @@ pub(super) async fn redirected_error(browser: &Browser, query: &str) -> Vec<(Str
     params
 }
 
-pub(super) async fn logged_in(app: &TestServer, username: &str) -> Browser {
+pub async fn logged_in(app: &TestServer, username: &str) -> Browser {
     let browser = app.browser();
     let reply = browser.login(username, PASSWORD, "/").await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
