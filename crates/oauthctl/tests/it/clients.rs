@@ -309,7 +309,9 @@ fn rotate_secret_refuses_a_bad_grace_and_writes_nothing(t: &TestDb) {
     let id = added["client_id"].as_str().unwrap();
     let before = snapshot(t);
     for bad in ["", "1w", "-5m", "1h30m", "31d", "99999999999999999999", "h"] {
-        let run = oauthctl(t, &["client", "rotate-secret", id, "--grace", bad]);
+        // `--grace=…`, so that "-5m" reaches the parser as a value.
+        let flag = format!("--grace={bad}");
+        let run = oauthctl(t, &["client", "rotate-secret", id, &flag]);
         assert_ne!(run.status, 0, "--grace {bad:?} was accepted");
         assert!(run.stderr.contains("grace"), "{bad:?}: {}", run.stderr);
     }
