@@ -281,8 +281,19 @@ pub struct Client {
     pub metadata: ClientMetadata,
     /// Digest of the client secret; `None` for public clients.
     pub secret_digest: Option<SecretDigest>,
+    /// The secret replaced by the last rotation, while its grace period
+    /// lasts (`oauthctl client rotate-secret --grace`).
+    pub previous_secret: Option<PreviousSecret>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A rotated-out client secret that still authenticates until `expires_at`,
+/// so a deployment can roll the new secret out without downtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub digest: SecretDigest,
+    pub expires_at: Timestamp,
 }
 
 impl Client {
@@ -298,11 +309,47 @@ impl Client {
         let client = Client {
             id: ClientId::generate(rng),
             secret_digest: secret.as_ref().map(ClientSecret::digest),
+            previous_secret: None,
             metadata,
             created_at: now,
             updated_at: now,
         };
         (client, secret)
+    }
+
+    /// Replaces the secret with `new`. With a `grace` period the current
+    /// secret keeps working until `now + grace`; without one it stops at
+    /// once, and so does any earlier secret still in its grace period.
+    pub fn rotate_secret(
+        &mut self,
+        new: &ClientSecret,
+        grace: Option<std::time::Duration>,
+        now: Timestamp,
+    ) {
+        let old = self.secret_digest.replace(new.digest());
+        self.previous_secret = match (old, grace) {
+            (Some(digest), Some(grace)) if !grace.is_zero() => Some(PreviousSecret {
+                digest,
+                expires_at: now.plus(grace),
+            }),
+            _ => None,
+        };
+        self.updated_at = now;
+    }
+
+    /// Does `secret` authenticate this client at `now`: the current secret,
+    /// or the previous one within its grace period? Both digests are
+    /// compared in constant time, whichever matches.
+    pub fn secret_matches(&self, secret: &str, now: Timestamp) -> bool {
+        let current = self
+            .secret_digest
+            .as_ref()
+            .is_some_and(|d| d.matches(secret));
+        let previous = self
+            .previous_secret
+            .as_ref()
+            .is_some_and(|p| p.digest.matches(secret) & (now < p.expires_at));
+        current | previous
     }
 
     /// Is this user allowed to use the client? (Frappe's "allowed roles":

@@ -16,6 +16,7 @@ use crate::error::TokenErrorCode as Code;
 use crate::ids::ClientId;
 use crate::params::Params;
 use crate::secret::ClientSecret;
+use crate::time::Timestamp;
 use crate::token::TokenError;
 
 /// How the credentials arrived.
@@ -88,8 +89,13 @@ pub fn presented(
     }
 }
 
-/// Checks presented credentials against the registered client.
-pub fn authenticate(client: &Client, presented: &PresentedClient) -> Result<(), TokenError> {
+/// Checks presented credentials against the registered client at `now`
+/// (a rotated-out secret works until its grace period ends).
+pub fn authenticate(
+    client: &Client,
+    presented: &PresentedClient,
+    now: Timestamp,
+) -> Result<(), TokenError> {
     let failed = || TokenError::new(Code::InvalidClient, "client authentication failed");
     let method = client.metadata.token_endpoint_auth_method;
     match (method, presented.mechanism, &presented.secret) {
@@ -106,10 +112,8 @@ pub fn authenticate(client: &Client, presented: &PresentedClient) -> Result<(), 
             Code::InvalidClient,
             "client_secret is required",
         )),
-        (_, _, Some(secret)) => match &client.secret_digest {
-            Some(digest) if digest.matches(secret.expose_secret()) => Ok(()),
-            _ => Err(failed()),
-        },
+        (_, _, Some(secret)) if client.secret_matches(secret.expose_secret(), now) => Ok(()),
+        (_, _, Some(_)) => Err(failed()),
     }
 }
 

@@ -31,7 +31,8 @@ pub mod token;
 pub mod user;
 
 pub use client::{
-    AccessTokenFormat, Client, ClientMetadata, GrantType, ResponseType, TokenEndpointAuthMethod,
+    AccessTokenFormat, Client, ClientMetadata, GrantType, PreviousSecret, ResponseType,
+    TokenEndpointAuthMethod,
 };
 pub use error::InvalidValue;
 pub use ids::{ClientId, Email, FullName, Picture, Role, UserId, Username};

@@ -10,7 +10,7 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, web};
 
 use crate::handlers::{
-    authorize, consent, discovery, health, introspect, login, revoke, token, userinfo,
+    apps, authorize, consent, discovery, health, introspect, login, revoke, token, userinfo,
 };
 use crate::state::AppState;
 
@@ -21,6 +21,8 @@ pub mod frappe {
     pub const REVOKE: &str = "/api/method/frappe.integrations.oauth2.revoke_token";
     pub const USERINFO: &str = "/api/method/frappe.integrations.oauth2.openid_profile";
     pub const INTROSPECT: &str = "/api/method/frappe.integrations.oauth2.introspect_token";
+    /// Frappe's page of the apps a user authorized.
+    pub const THIRD_PARTY_APPS: &str = "/third_party_apps";
 }
 
 /// The whole application: routes, sessions and headers.
@@ -102,6 +104,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .route("/login", web::get().to(login::page))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .service(
+            web::resource(["/account/apps", frappe::THIRD_PARTY_APPS])
+                .route(web::get().to(apps::page))
+                .route(web::post().to(apps::revoke)),
+        )
         .service(
             web::resource(["/oauth/authorize", frappe::AUTHORIZE])
                 .route(web::get().to(authorize::get))

@@ -17,6 +17,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("error.html", include_str!("../../../templates/error.html")),
     ("home.html", include_str!("../../../templates/home.html")),
+    ("apps.html", include_str!("../../../templates/apps.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../../../templates/static/style.css");
@@ -117,6 +118,52 @@ pub struct ErrorPage<'a> {
 pub struct HomePage<'a> {
     pub user_name: &'a str,
     pub csrf_token: &'a str,
+}
+
+/// The "Authorized apps" page's context.
+#[derive(Debug, Serialize)]
+pub struct AppsPage<'a> {
+    pub user_name: &'a str,
+    pub csrf_token: &'a str,
+    pub revoked: Option<&'a str>,
+    pub apps: Vec<AppView>,
+}
+
+/// One authorized app, as the page shows it.
+#[derive(Debug, Serialize)]
+pub struct AppView {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<ScopeView>,
+    pub authorized_at: TimeView,
+    pub last_used: Option<TimeView>,
+}
+
+/// A moment, for `<time datetime="iso">text</time>`.
+#[derive(Debug, Serialize)]
+pub struct TimeView {
+    pub iso: String,
+    pub text: String,
+}
+
+impl TimeView {
+    /// In UTC: the page has no script to learn the reader's time zone.
+    pub fn utc(t: oauth_core::Timestamp) -> Self {
+        let at = time::OffsetDateTime::from_unix_timestamp(t.unix())
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let iso = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let text = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute()
+        );
+        Self { iso, text }
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use oauth_core::{
-    AccessTokenFormat, Client, ClientId, ClientMetadata, GrantType, RedirectUri, Role, ScopeSet,
-    SecretDigest, Timestamp, TokenEndpointAuthMethod,
+    AccessTokenFormat, Client, ClientId, ClientMetadata, GrantType, PreviousSecret, RedirectUri,
+    Role, ScopeSet, SecretDigest, Timestamp, TokenEndpointAuthMethod,
 };
 
 use crate::codec::{decode, decode_list, encode_list};
@@ -42,6 +42,8 @@ struct ClientFields {
     logo_uri: Option<String>,
     contacts: String,
     updated_at: i64,
+    previous_secret_hash: Option<String>,
+    previous_secret_expires_at: Option<i64>,
 }
 
 impl ClientFields {
@@ -74,6 +76,11 @@ impl ClientFields {
             logo_uri: m.logo_uri.clone(),
             contacts: encode_list(&m.contacts),
             updated_at: c.updated_at.unix(),
+            previous_secret_hash: c
+                .previous_secret
+                .as_ref()
+                .map(|p| p.digest.as_str().to_owned()),
+            previous_secret_expires_at: c.previous_secret.as_ref().map(|p| p.expires_at.unix()),
         }
     }
 }
@@ -132,6 +139,14 @@ impl ClientRow {
                         .map_err(|e| StoreError::corrupt(T, "client_secret_hash", e))
                 })
                 .transpose()?,
+            previous_secret: match (f.previous_secret_hash, f.previous_secret_expires_at) {
+                (Some(hash), Some(expires_at)) => Some(PreviousSecret {
+                    digest: SecretDigest::from_stored(hash)
+                        .map_err(|e| StoreError::corrupt(T, "previous_secret_hash", e))?,
+                    expires_at: Timestamp::from_unix(expires_at),
+                }),
+                _ => None,
+            },
             created_at: Timestamp::from_unix(self.created_at),
             updated_at: Timestamp::from_unix(f.updated_at),
         })

@@ -29,6 +29,21 @@ pub fn find(
         .map(Some)
 }
 
+/// Forgets everything the user approved for the client. Returns how many
+/// scopes were remembered.
+pub fn forget(
+    conn: &mut DbConnection,
+    user: &UserId,
+    client: &ClientId,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        consents::table
+            .filter(consents::user_id.eq(user.as_str()))
+            .filter(consents::client_id.eq(client.as_str())),
+    )
+    .execute(conn)?)
+}
+
 /// Adds `scopes` to what the user approved for the client. One row per
 /// scope, inserted unless present: concurrent approvals cannot conflict.
 pub fn remember(
@@ -58,11 +73,13 @@ pub fn remember(
     Ok(())
 }
 
-/// Records a consent dialog shown to `user` about the request with this
-/// digest, answerable with the token whose digest is `token`.
+/// Records a consent dialog shown to `user`, in the browser session whose
+/// id has digest `session`, about the request with this digest,
+/// answerable with the token whose digest is `token`.
 pub fn begin(
     conn: &mut DbConnection,
     token: &SecretDigest,
+    session: &SecretDigest,
     user: &UserId,
     request_digest: &str,
     now: Timestamp,
@@ -72,6 +89,7 @@ pub fn begin(
         .values((
             pending_consents::token_hash.eq(token.as_str()),
             pending_consents::user_id.eq(user.as_str()),
+            pending_consents::session_hash.eq(session.as_str()),
             pending_consents::request_digest.eq(request_digest),
             pending_consents::created_at.eq(now.unix()),
             pending_consents::expires_at.eq(expires_at.unix()),
@@ -80,12 +98,13 @@ pub fn begin(
     Ok(())
 }
 
-/// Answers a pending dialog: deletes it if it matches token, user and
-/// request and has not expired. Of two answers to one dialog, exactly one
-/// sees `true`.
+/// Answers a pending dialog: deletes it if it matches token, session,
+/// user and request and has not expired. Of two answers to one dialog,
+/// exactly one sees `true`.
 pub fn take(
     conn: &mut DbConnection,
     token: &SecretDigest,
+    session: &SecretDigest,
     user: &UserId,
     request_digest: &str,
     now: Timestamp,
@@ -93,6 +112,7 @@ pub fn take(
     let n = diesel::delete(
         pending_consents::table
             .filter(pending_consents::token_hash.eq(token.as_str()))
+            .filter(pending_consents::session_hash.eq(session.as_str()))
             .filter(pending_consents::user_id.eq(user.as_str()))
             .filter(pending_consents::request_digest.eq(request_digest))
             .filter(pending_consents::expires_at.gt(now.unix())),

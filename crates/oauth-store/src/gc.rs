@@ -1,5 +1,5 @@
 //! Removing what can no longer be used: expired codes, expired or revoked
-//! tokens and grants, unanswered consent dialogs, and signing keys whose
+//! tokens and grants, unanswered consent dialogs, expired browser sessions, and signing keys whose
 //! tokens have all expired. Rows are deleted in bounded batches so a large
 //! backlog never holds a long lock.
 
@@ -9,7 +9,8 @@ use oauth_core::Timestamp;
 use crate::error::StoreError;
 use crate::pool::DbConnection;
 use crate::schema::{
-    access_tokens, authorization_codes, grants, pending_consents, refresh_tokens, signing_keys,
+    access_tokens, authorization_codes, grants, pending_consents, refresh_tokens, sessions,
+    signing_keys,
 };
 
 /// What one table lost.
@@ -97,6 +98,12 @@ pub fn collect(
         pending_consents,
         pending_consents::token_hash,
         pending_consents::expires_at.le(t)
+    );
+    sweep!(
+        "sessions",
+        sessions,
+        sessions::id_hash,
+        sessions::expires_at.le(t)
     );
     sweep!(
         "signing_keys",

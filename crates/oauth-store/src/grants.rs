@@ -48,6 +48,38 @@ pub fn revoke(conn: &mut DbConnection, grant_id: &str, now: Timestamp) -> Result
     Ok(n > 0)
 }
 
+/// How stale a grant's `last_used_at` may grow: a use within this many
+/// seconds of the recorded one is not written, so a busy client costs at
+/// most one write per grant per minute.
+pub const LAST_USED_RESOLUTION_SECS: i64 = 60;
+
+/// Notes that a token of the grant was used at `now` (refresh,
+/// introspection, userinfo), unless that was already noted less than
+/// [`LAST_USED_RESOLUTION_SECS`] ago.
+pub fn touch(conn: &mut DbConnection, grant_id: &str, now: Timestamp) -> Result<(), StoreError> {
+    diesel::update(
+        grants::table.find(grant_id).filter(
+            grants::last_used_at
+                .is_null()
+                .or(grants::last_used_at.le(now.unix() - LAST_USED_RESOLUTION_SECS)),
+        ),
+    )
+    .set(grants::last_used_at.eq(now.unix()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// When a token of the grant was last used, to the minute.
+pub fn last_used(conn: &mut DbConnection, grant_id: &str) -> Result<Option<Timestamp>, StoreError> {
+    Ok(grants::table
+        .find(grant_id)
+        .select(grants::last_used_at)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten()
+        .map(Timestamp::from_unix))
+}
+
 /// A grant with what `oauthctl token list` shows about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantSummary {

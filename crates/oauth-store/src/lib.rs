@@ -6,6 +6,7 @@
 //! and speak in `oauth-core` types, so callers never see a row struct.
 //! Everything here blocks; async callers run it on a blocking thread.
 
+pub mod apps;
 pub mod clients;
 mod codec;
 pub mod codes;
@@ -18,6 +19,7 @@ pub mod migrations;
 mod pool;
 pub mod schema;
 pub mod secret;
+pub mod sessions;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod tokens;

@@ -38,6 +38,8 @@ diesel::table! {
         registration_access_token_hash -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<BigInt>,
     }
 }
 
@@ -52,6 +54,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
     }
 }
 
@@ -115,6 +118,17 @@ diesel::table! {
         request_digest -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        session_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        last_seen_at -> BigInt,
     }
 }
 
@@ -138,6 +152,7 @@ diesel::joinable!(access_tokens -> grants (grant_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -149,4 +164,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     pending_consents,
     signing_keys,
+    sessions,
 );

@@ -5,8 +5,9 @@ use oauth_core::{Email, FullName, PasswordHash, Picture, Role, Timestamp, User, 
 
 use crate::codec::{decode, decode_list, encode_list};
 use crate::error::StoreError;
-use crate::pool::DbConnection;
+use crate::pool::{DbConnection, write_transaction};
 use crate::schema::users;
+use crate::sessions;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -135,24 +136,38 @@ pub fn set_password(
     found(n)
 }
 
-/// Enables or disables a user.
+/// Enables or disables a user. Disabling also ends the user's browser
+/// sessions, in the same transaction, so that it holds for every caller;
+/// the user's tokens stay stored but every endpoint refuses them while
+/// the user is disabled. Starts its own write transaction.
 pub fn set_enabled(
     conn: &mut DbConnection,
     id: &UserId,
     enabled: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let n = diesel::update(users::table.find(id.as_str()))
-        .set((users::enabled.eq(enabled), users::updated_at.eq(now.unix())))
-        .execute(conn)?;
-    found(n)
+    write_transaction(conn, |conn| {
+        let n = diesel::update(users::table.find(id.as_str()))
+            .set((users::enabled.eq(enabled), users::updated_at.eq(now.unix())))
+            .execute(conn)?;
+        found(n)?;
+        if !enabled {
+            sessions::delete_for_user(conn, id)?;
+        }
+        Ok(())
+    })
 }
 
-/// Deletes a user; its codes, grants, tokens and consents go with it
-/// (foreign keys cascade).
+/// Deletes a user; its sessions, codes, grants, tokens and consents go
+/// with it (foreign keys cascade; sessions are deleted explicitly too, so
+/// the rule does not rest on the cascade alone). Starts its own write
+/// transaction.
 pub fn delete(conn: &mut DbConnection, id: &UserId) -> Result<(), StoreError> {
-    let n = diesel::delete(users::table.find(id.as_str())).execute(conn)?;
-    found(n)
+    write_transaction(conn, |conn| {
+        sessions::delete_for_user(conn, id)?;
+        let n = diesel::delete(users::table.find(id.as_str())).execute(conn)?;
+        found(n)
+    })
 }
 
 fn found(rows: usize) -> Result<(), StoreError> {

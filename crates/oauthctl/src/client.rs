@@ -47,14 +47,21 @@ Examples:
   oauthctl client update 8Hq0pCw3JcH5bW1Jq4yX9g --redirect-uri https://app.example.com/cb \\
       --redirect-uri http://localhost:3000/oauth_code --skip-authorization true")]
     Update(UpdateArgs),
-    /// Issue a new client secret; the old one stops working at once.
-    #[command(
-        after_help = "Example:\n  oauthctl client rotate-secret 8Hq0pCw3JcH5bW1Jq4yX9g --json"
-    )]
+    /// Issue a new client secret; the old one stops working at once, or
+    /// at the end of the --grace period.
+    #[command(after_help = "Examples:
+  oauthctl client rotate-secret 8Hq0pCw3JcH5bW1Jq4yX9g --json
+  oauthctl client rotate-secret 8Hq0pCw3JcH5bW1Jq4yX9g --grace 1h")]
     RotateSecret {
         /// Client ids may begin with `-`; they are never taken for flags.
         #[arg(allow_hyphen_values = true)]
         client_id: String,
+        /// Keep the old secret working this long (e.g. 90s, 30m, 1h, 7d;
+        /// a bare number is seconds), so deployments can switch without
+        /// downtime. Default: none. Any earlier secret still in a grace
+        /// period stops at once.
+        #[arg(long, value_name = "DURATION", value_parser = parse_grace)]
+        grace: Option<std::time::Duration>,
     },
     /// Delete a client, with every grant, token and consent it holds.
     #[command(after_help = "Example:\n  oauthctl client delete 8Hq0pCw3JcH5bW1Jq4yX9g")]
@@ -234,7 +241,7 @@ pub(crate) fn run(ctx: &mut Context, cmd: ClientCommand) -> anyhow::Result<()> {
             print_client(ctx, &client, None, "Client")
         }
         ClientCommand::Update(args) => update(ctx, args),
-        ClientCommand::RotateSecret { client_id } => {
+        ClientCommand::RotateSecret { client_id, grace } => {
             let mut client = find(ctx, &client_id)?;
             if client.metadata.is_public() {
                 bail!(
@@ -242,8 +249,7 @@ pub(crate) fn run(ctx: &mut Context, cmd: ClientCommand) -> anyhow::Result<()> {
                 );
             }
             let secret = ClientSecret::generate(&mut ctx.rng());
-            client.secret_digest = Some(secret.digest());
-            client.updated_at = ctx.now();
+            client.rotate_secret(&secret, grace, ctx.now());
             clients::update(&mut *ctx.conn()?, &client)?;
             print_client(ctx, &client, Some(Some(&secret)), "New secret for client")
         }
@@ -415,6 +421,9 @@ struct ClientView<'a> {
     contacts: &'a [String],
     created_at: String,
     updated_at: String,
+    /// Until when the secret before the last rotation still works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_secret_expires_at: Option<String>,
 }
 
 impl<'a> ClientView<'a> {
@@ -439,8 +448,39 @@ impl<'a> ClientView<'a> {
             contacts: &m.contacts,
             created_at: output::time(c.created_at),
             updated_at: output::time(c.updated_at),
+            previous_secret_expires_at: c
+                .previous_secret
+                .as_ref()
+                .map(|p| output::time(p.expires_at)),
         }
     }
+}
+
+/// `--grace`: a number with an optional unit, `s` (the default), `m`, `h`
+/// or `d`; at most 30 days, since a grace period is a changeover, not a
+/// second secret.
+fn parse_grace(text: &str) -> Result<std::time::Duration, String> {
+    const MAX_SECS: u64 = 30 * 86_400;
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (examples: 90s, 30m, 1h, 7d)"))?;
+    let per = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    };
+    let secs = n
+        .checked_mul(per)
+        .filter(|s| *s <= MAX_SECS)
+        .ok_or_else(|| format!("{text:?} is longer than the 30 days a grace period may last"))?;
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 fn print_client(
@@ -477,6 +517,9 @@ fn print_client(
         ("token_format", view.access_token_format.to_owned()),
         ("created", view.created_at.clone()),
     ]);
+    if let Some(until) = &view.previous_secret_expires_at {
+        fields.push(("old_secret_until", until.clone()));
+    }
     for (k, v) in fields {
         output::line(&format!("  {k:<17} {v}"));
     }

@@ -19,6 +19,7 @@ fn client() -> Client {
         id: ClientId::parse("demo").unwrap(),
         metadata,
         secret_digest: None,
+        previous_secret: None,
         created_at: Timestamp::from_unix(0),
         updated_at: Timestamp::from_unix(0),
     }

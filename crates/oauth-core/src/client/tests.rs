@@ -130,6 +130,7 @@ fn allowed_roles() {
             ..meta()
         },
         secret_digest: None,
+        previous_secret: None,
         created_at: Timestamp::from_unix(0),
         updated_at: Timestamp::from_unix(0),
     };
@@ -141,4 +142,31 @@ fn allowed_roles() {
         ..client
     };
     assert!(open.admits_roles(&[]));
+}
+
+#[test]
+fn a_rotated_secret_works_only_within_its_grace_period() {
+    use rand::SeedableRng as _;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let t0 = Timestamp::from_unix(1_000);
+    let (mut client, first) = Client::create(meta().validate().unwrap(), &mut rng, t0);
+    let first = first.unwrap();
+    let second = ClientSecret::generate(&mut rng);
+    client.rotate_secret(&second, Some(std::time::Duration::from_secs(60)), t0);
+    let at = |s: i64| Timestamp::from_unix(1_000 + s);
+    assert!(client.secret_matches(second.expose_secret(), at(0)));
+    assert!(client.secret_matches(first.expose_secret(), at(59)));
+    assert!(!client.secret_matches(first.expose_secret(), at(60)));
+    assert!(!client.secret_matches("something else", at(0)));
+    // A rotation without grace ends the new old secret and the earlier one.
+    let third = ClientSecret::generate(&mut rng);
+    client.rotate_secret(&third, None, at(1));
+    assert_eq!(client.previous_secret, None);
+    assert!(!client.secret_matches(first.expose_secret(), at(1)));
+    assert!(!client.secret_matches(second.expose_secret(), at(1)));
+    assert!(client.secret_matches(third.expose_secret(), at(1)));
+    // A zero grace is no grace.
+    let fourth = ClientSecret::generate(&mut rng);
+    client.rotate_secret(&fourth, Some(std::time::Duration::ZERO), at(2));
+    assert_eq!(client.previous_secret, None);
 }

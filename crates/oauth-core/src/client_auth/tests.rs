@@ -19,6 +19,7 @@ fn client(method: TokenEndpointAuthMethod) -> (Client, ClientSecret) {
         id: ClientId::parse("demo client").unwrap(),
         metadata,
         secret_digest: method.is_confidential().then(|| secret.digest()),
+        previous_secret: None,
         created_at: Timestamp::from_unix(0),
         updated_at: Timestamp::from_unix(0),
     };
@@ -36,7 +37,7 @@ fn basic(id: &str, secret: &str) -> String {
 fn check(client: &Client, auth: Option<&str>, body: &str) -> Result<(), TokenError> {
     let p = presented(auth, &Params::parse(body))?;
     assert_eq!(p.client_id, client.id);
-    authenticate(client, &p)
+    authenticate(client, &p, Timestamp::from_unix(0))
 }
 
 #[test]

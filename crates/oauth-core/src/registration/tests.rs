@@ -28,6 +28,7 @@ fn client(metadata: ClientMetadata, secret: Option<&str>) -> Client {
         id: ClientId::parse("client-1").unwrap(),
         metadata: metadata.validate().unwrap(),
         secret_digest: secret.map(SecretDigest::of),
+        previous_secret: None,
         created_at: Timestamp::from_unix(1_700_000_000),
         updated_at: Timestamp::from_unix(1_700_000_000),
     }

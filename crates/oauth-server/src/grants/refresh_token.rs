@@ -47,6 +47,7 @@ pub fn exchange(
         if !tokens::rotate_refresh(conn, &digest, now)? {
             return Err(Abort::AlreadyUsed);
         }
+        grants::touch(conn, &stored.grant_id, now)?;
         // The successor keeps the grant's scopes and absolute expiry; only
         // the access token may be narrower.
         let mint = issue::Mint {

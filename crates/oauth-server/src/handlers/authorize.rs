@@ -123,7 +123,7 @@ async fn respond(
     request: AuthorizeRequest,
 ) -> Result<HttpResponse, Internal> {
     let now = state.now();
-    let login = session::login(session, now, state.config.lifetimes.session.as_secs());
+    let login = session::login(state, session).await?;
     let fresh = session::take_fresh_login(session, raw);
     let login = match (
         authorize::authentication(&request, login.as_ref().map(|l| l.auth_time), fresh, now),
@@ -145,7 +145,7 @@ async fn respond(
         Some(user) if user.enabled => user,
         _ => {
             // Deleted or disabled since logging in: the session is void.
-            session::logout(session);
+            session::logout(state, session).await?;
             if request.prompt.none {
                 return Ok(redirect_error(
                     state,
@@ -192,7 +192,7 @@ async fn respond(
                     "another user is logged in",
                 ));
             }
-            session::logout(session);
+            session::logout(state, session).await?;
             return Ok(to_login(req, raw, request.login_hint.as_deref()));
         }
     }

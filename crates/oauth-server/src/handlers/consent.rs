@@ -39,8 +39,7 @@ pub async fn decide(
     }
     let raw = form.request.unwrap_or_default();
     let now = state.now();
-    let Some(login) = session::login(&session, now, state.config.lifetimes.session.as_secs())
-    else {
+    let Some(login) = session::login(&state, &session).await? else {
         return expired(&state);
     };
     let token = form.consent_token.as_deref().unwrap_or("");
@@ -57,7 +56,7 @@ pub async fn decide(
         .await?
         .filter(|u| u.enabled)
     else {
-        session::logout(&session);
+        session::logout(&state, &session).await?;
         return expired(&state);
     };
     if !client.admits_roles(&user.roles) {

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use oauth_core::error::TokenErrorCode as Code;
 use oauth_core::token::TokenError;
 use oauth_core::{Timestamp, Token};
-use oauth_store::{tokens, users};
+use oauth_store::{grants, tokens, users};
 use serde::Serialize;
 
 use super::token::form_and_client;
@@ -84,7 +84,8 @@ pub async fn introspect(
     })
 }
 
-/// Describes an access or refresh token that is usable now, else `None`.
+/// Describes an access or refresh token that is usable now, else `None`,
+/// and records the use on its grant (for the user's "Authorized apps").
 fn describe(
     conn: &mut oauth_store::DbConnection,
     token: &Token,
@@ -94,6 +95,7 @@ fn describe(
     let digest = token.digest();
     if let Some(access) = tokens::active_access(conn, &digest, now)? {
         let t = access.token;
+        grants::touch(conn, &t.grant_id, now)?;
         return Ok(Some(Active {
             active: true,
             scope: t.scopes.to_string(),
@@ -123,6 +125,7 @@ fn describe(
         },
         None => (t.client_id.to_string(), None),
     };
+    grants::touch(conn, &t.grant_id, now)?;
     Ok(Some(Active {
         active: true,
         scope: t.scopes.to_string(),

@@ -97,7 +97,7 @@ pub async fn submit(
         }
     };
     let now = state.now();
-    session::start_login(&session, &user.id, now)?;
+    session::start_login(&state, &session, &user.id, now).await?;
     if let Some((_, query)) = next.split_once('?') {
         // The request the login was for counts as freshly authenticated.
         session::mark_fresh_login(&session, query)?;
@@ -120,17 +120,13 @@ pub async fn logout(
     if !session::check_csrf(&session, form.csrf_token.as_deref()) {
         return forbidden(&state);
     }
-    session::logout(&session);
+    session::logout(&state, &session).await?;
     Ok(see_other("/login"))
 }
 
 /// `GET /`: who is signed in, or the login page.
 pub async fn home(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, Internal> {
-    let Some(login) = session::login(
-        &session,
-        state.now(),
-        state.config.lifetimes.session.as_secs(),
-    ) else {
+    let Some(login) = session::login(&state, &session).await? else {
         return Ok(see_other("/login"));
     };
     let id = login.user_id.clone();
@@ -139,7 +135,7 @@ pub async fn home(state: web::Data<AppState>, session: Session) -> Result<HttpRe
         .await?
         .filter(|u| u.enabled)
     else {
-        session::logout(&session);
+        session::logout(&state, &session).await?;
         return Ok(see_other("/login"));
     };
     let csrf = session::csrf_token(&session)?;

@@ -2,6 +2,7 @@
 //! calls `oauth-core` for the decision and `oauth-store` (on a blocking
 //! thread) for the data, and answers through `crate::errors`.
 
+pub mod apps;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;

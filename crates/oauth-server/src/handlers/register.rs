@@ -166,18 +166,25 @@ pub async fn update(
                     Ok(change) => change,
                     Err(e) => return Ok(Updated::Invalid(e)),
                 };
-                let (secret_digest, secret) = match change.secret {
-                    SecretChange::Keep => (current.secret_digest.clone(), None),
-                    SecretChange::Drop => (None, None),
+                // A secret issued here replaces the old one at once: RFC
+                // 7592 has no grace period (that is `oauthctl`'s).
+                let (secret_digest, previous_secret, secret) = match change.secret {
+                    SecretChange::Keep => (
+                        current.secret_digest.clone(),
+                        current.previous_secret.clone(),
+                        None,
+                    ),
+                    SecretChange::Drop => (None, None, None),
                     SecretChange::Issue => {
                         let secret = ClientSecret::generate(&mut rand::rng());
-                        (Some(secret.digest()), Some(secret))
+                        (Some(secret.digest()), None, Some(secret))
                     }
                 };
                 let client = Client {
                     id: current.id,
                     metadata: change.metadata,
                     secret_digest,
+                    previous_secret,
                     created_at: current.created_at,
                     updated_at: now,
                 };

@@ -169,5 +169,5 @@ pub(crate) async fn authenticate_client(
             "client authentication failed",
         )));
     };
-    Ok(client_auth::authenticate(&client, &presented).map(|()| client))
+    Ok(client_auth::authenticate(&client, &presented, state.now()).map(|()| client))
 }

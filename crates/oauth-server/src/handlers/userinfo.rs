@@ -13,7 +13,7 @@ use oauth_core::bearer::{Challenge, MalformedRequest, Presented, header_text, lo
 use oauth_core::claims::UserClaims;
 use oauth_core::error::BearerErrorCode;
 use oauth_core::params::Params;
-use oauth_store::{tokens, users};
+use oauth_store::{grants, tokens, users};
 
 use super::{MAX_FORM_BYTES, form_params, is_form};
 use crate::errors::{Internal, bearer_error, no_store};
@@ -96,6 +96,9 @@ async fn serve(
                 return Ok(Some((access, None)));
             };
             let user = users::find_by_id(conn, &user_id)?;
+            if access.is_active(now) && user.as_ref().is_some_and(|u| u.enabled) {
+                grants::touch(conn, &access.grant_id, now)?;
+            }
             Ok(Some((access, user)))
         })
         .await?;

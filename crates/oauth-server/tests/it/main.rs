@@ -7,11 +7,13 @@
     reason = "the modules of this test binary share helpers; none of it is a public API"
 )]
 
+mod apps;
 mod authorize;
 mod browser;
 mod discovery;
 mod examples;
 mod introspect;
+mod lifecycle;
 mod oidc;
 mod process;
 mod register;

@@ -43,6 +43,7 @@ pub(crate) fn client(rng: &mut StdRng) -> (Client, ClientSecret) {
         id: ClientId::generate(rng),
         metadata,
         secret_digest: Some(secret.digest()),
+        previous_secret: None,
         created_at: NOW,
         updated_at: NOW,
     };

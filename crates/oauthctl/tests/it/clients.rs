@@ -10,6 +10,8 @@ oauth_store::test_on_both_backends!(
     public_clients_get_no_secret,
     bad_input_fails_with_one_line_and_writes_nothing,
     rotate_secret_replaces_the_secret,
+    rotate_secret_with_grace_keeps_the_old_secret_until_then,
+    rotate_secret_refuses_a_bad_grace_and_writes_nothing,
     update_changes_only_what_is_given,
     switching_to_public_drops_the_secret_and_back_issues_one,
     delete_removes_the_client,
@@ -253,6 +255,67 @@ fn rotate_secret_replaces_the_secret(t: &TestDb) {
         .unwrap();
     assert!(digest.matches(new));
     assert!(!digest.matches(old));
+}
+
+fn rotate_secret_with_grace_keeps_the_old_secret_until_then(t: &TestDb) {
+    let added = oauthctl(t, DEMO).ok().json();
+    let id = added["client_id"].as_str().unwrap();
+    let old = added["client_secret"].as_str().unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let rotated = oauthctl(
+        t,
+        &["client", "rotate-secret", id, "--grace", "1h", "--json"],
+    )
+    .ok()
+    .json();
+    let new = rotated["client_secret"].as_str().unwrap();
+    assert!(
+        rotated["previous_secret_expires_at"].is_string(),
+        "{rotated}"
+    );
+    let client = clients::find(&mut t.db().conn().unwrap(), &ClientId::parse(id).unwrap())
+        .unwrap()
+        .unwrap();
+    let previous = client
+        .previous_secret
+        .clone()
+        .expect("the old secret, kept");
+    assert!(previous.digest.matches(old), "only the old secret's digest");
+    let ends = u64::try_from(previous.expires_at.unix()).unwrap();
+    assert!(
+        (before + 3600..=before + 3605).contains(&ends),
+        "ends an hour after the rotation: {ends} vs {before}"
+    );
+    let at = |secs: u64| oauth_core::Timestamp::from_unix(i64::try_from(secs).unwrap());
+    assert!(client.secret_matches(new, at(ends)));
+    assert!(client.secret_matches(old, at(ends - 1)));
+    assert!(!client.secret_matches(old, at(ends)), "not at the end");
+    assert!(!database_contains(t, old), "no secret in clear");
+    assert!(!database_contains(t, new), "no secret in clear");
+    // `show` tells until when.
+    let shown = oauthctl(t, &["client", "show", id]).ok();
+    assert!(
+        shown.stdout.contains("old_secret_until"),
+        "{}",
+        shown.stdout
+    );
+}
+
+fn rotate_secret_refuses_a_bad_grace_and_writes_nothing(t: &TestDb) {
+    let added = oauthctl(t, DEMO).ok().json();
+    let id = added["client_id"].as_str().unwrap();
+    let before = snapshot(t);
+    for bad in ["", "1w", "-5m", "1h30m", "31d", "99999999999999999999", "h"] {
+        // `--grace=…`, so that "-5m" reaches the parser as a value.
+        let flag = format!("--grace={bad}");
+        let run = oauthctl(t, &["client", "rotate-secret", id, &flag]);
+        assert_ne!(run.status, 0, "--grace {bad:?} was accepted");
+        assert!(run.stderr.contains("grace"), "{bad:?}: {}", run.stderr);
+    }
+    assert_eq!(snapshot(t), before, "a refused rotation writes nothing");
 }
 
 fn update_changes_only_what_is_given(t: &TestDb) {
