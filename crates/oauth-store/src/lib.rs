@@ -20,6 +20,7 @@ pub mod schema;
 pub mod secret;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

@@ -130,6 +130,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (key_hash) {
+        key_hash -> Text,
+        failures -> BigInt,
+        last_failure -> BigInt,
+        next_allowed_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(grants -> clients (client_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(authorization_codes -> clients (client_id));
@@ -149,4 +160,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     pending_consents,
     signing_keys,
+    login_throttle,
 );

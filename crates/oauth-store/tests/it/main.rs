@@ -6,4 +6,5 @@ mod clients;
 mod fixtures;
 mod keys;
 mod pool;
+mod throttle;
 mod users;
