@@ -7,6 +7,7 @@
     reason = "the modules of this test binary share helpers; none of it is a public API"
 )]
 
+mod abuse;
 mod authorize;
 mod browser;
 mod discovery;
