@@ -7,11 +7,10 @@
 //! database_url = "postgres://oauth@db.internal/oauth"
 //! issuer = "https://auth.example.com"
 //! log_format = "json"            # or "human"
+//! trusted_proxies = ["10.0.0.0/8"]   # believe their X-Forwarded-For
 //!
 //! [lifetimes]                    # seconds
 //! access_token = 3600
-//!
-//! trusted_proxies = ["10.0.0.0/8"]   # believe their X-Forwarded-For
 //!
 //! [login_throttle.account]       # see docs/abuse.md
 //! lock_after = 30
