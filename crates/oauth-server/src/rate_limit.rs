@@ -107,19 +107,19 @@ impl Limiters {
         })
     }
 
-    /// Checks the request's client address; `Err` is the 429 to send.
-    pub fn admit(
+    /// Checks the request's client address; `Some` is the 429 to send.
+    pub fn refusal(
         &self,
         bucket: Bucket,
         state: &AppState,
         req: &actix_web::HttpRequest,
-    ) -> Result<(), actix_web::HttpResponse> {
+    ) -> Option<actix_web::HttpResponse> {
         let ip = client_ip(
             req.peer_addr(),
             req.headers(),
             &state.config.abuse.trusted_proxies,
         );
-        self.check(bucket, ip).map_err(|retry_after| {
+        self.check(bucket, ip).err().map(|retry_after| {
             tracing::info!(event = "rate_limited", bucket = ?bucket, "request refused: rate limit");
             too_many_requests(retry_after, bucket.describe())
         })
@@ -134,7 +134,7 @@ pub async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>().cloned()
-        && let Err(refusal) = state.limits.admit(bucket, &state, req.request())
+        && let Some(refusal) = state.limits.refusal(bucket, &state, req.request())
     {
         return Ok(req.into_response(refusal));
     }

@@ -59,7 +59,7 @@ pub async fn register(
     if !state.config.registration.enabled {
         return Ok(disabled());
     }
-    if let Err(refusal) = state.limits.admit(Bucket::Registration, &state, &req) {
+    if let Some(refusal) = state.limits.refusal(Bucket::Registration, &state, &req) {
         return Ok(refusal);
     }
     let metadata =
