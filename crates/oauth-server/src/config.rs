@@ -528,7 +528,7 @@ mod tests {
                 .contains("10.1.2.3".parse().unwrap())
         );
         assert!(c.abuse.trusted_proxies.contains("::1".parse().unwrap()));
-        assert!(Config::resolve(cli(&["--trusted-proxies", "10.0.0.0/40"])).is_err());
+        assert!(Cli::try_parse_from(["oauth-server", "--trusted-proxies", "10.0.0.0/40"]).is_err());
         std::fs::write(&path, "trusted_proxies = [\"proxy.internal\"]\n").unwrap();
         assert!(Config::resolve(cli(&["--config", p])).is_err());
         std::fs::write(&path, "[login_throttle.address]\nlock_after = 3\n").unwrap();
