@@ -26,6 +26,7 @@ pub mod registration;
 pub mod resource;
 pub mod scope;
 pub mod secret;
+pub mod throttle;
 pub mod time;
 pub mod token;
 pub mod user;

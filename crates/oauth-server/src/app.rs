@@ -12,6 +12,7 @@ use actix_web::{App, web};
 use crate::handlers::{
     apps, authorize, consent, discovery, health, introspect, login, revoke, token, userinfo,
 };
+use crate::rate_limit::{Bucket, guard};
 use crate::state::AppState;
 
 /// Frappe's paths for the same endpoints (`/api/method/…`), from the seed.
@@ -117,21 +118,25 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .route("/oauth/authorize/decision", web::post().to(consent::decide))
         .service(
             web::resource(["/oauth/token", frappe::TOKEN])
+                .wrap(from_fn(|req, next| guard(Bucket::Token, req, next)))
                 .route(web::post().to(token::token))
                 .default_service(web::to(token::method_not_allowed)),
         )
         .service(
             web::resource("/oauth/revoke")
+                .wrap(from_fn(|req, next| guard(Bucket::Revocation, req, next)))
                 .route(web::post().to(revoke::standard))
                 .default_service(web::to(token::method_not_allowed)),
         )
         .service(
             web::resource(frappe::REVOKE)
+                .wrap(from_fn(|req, next| guard(Bucket::Revocation, req, next)))
                 .route(web::post().to(revoke::frappe))
                 .default_service(web::to(token::method_not_allowed)),
         )
         .service(
             web::resource(["/oauth/introspect", frappe::INTROSPECT])
+                .wrap(from_fn(|req, next| guard(Bucket::Introspection, req, next)))
                 .route(web::post().to(introspect::introspect))
                 .default_service(web::to(token::method_not_allowed)),
         )

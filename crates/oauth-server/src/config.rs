@@ -7,9 +7,16 @@
 //! database_url = "postgres://oauth@db.internal/oauth"
 //! issuer = "https://auth.example.com"
 //! log_format = "json"            # or "human"
+//! trusted_proxies = ["10.0.0.0/8"]   # believe their X-Forwarded-For
 //!
 //! [lifetimes]                    # seconds
 //! access_token = 3600
+//!
+//! [login_throttle.account]       # see docs/abuse.md
+//! lock_after = 30
+//!
+//! [rate_limits]                  # requests per minute per address, per node
+//! token_per_minute = 1200
 //! ```
 
 use std::net::SocketAddr;
@@ -20,8 +27,11 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use oauth_core::authorize::ConsentMode;
 use oauth_core::jose::SigningAlg;
+use oauth_core::throttle::ThrottlePolicy;
 use oauth_store::secret::SecretSource;
 use serde::Deserialize;
+
+use crate::client_ip::{Cidr, TrustedProxies};
 
 /// The OAuth 2.0 and OpenID Connect authorization server.
 #[derive(Debug, Parser)]
@@ -63,6 +73,16 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose
+    /// X-Forwarded-For is believed for the client's address. Without
+    /// them the header is ignored.
+    #[arg(
+        long,
+        env = "OAUTH_TRUSTED_PROXIES",
+        value_name = "CIDR,...",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<Cidr>>,
 }
 
 /// The settings a TOML file may hold.
@@ -81,6 +101,54 @@ struct FileConfig {
     #[serde(default)]
     registration: FileRegistration,
     signing_alg: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    login_throttle: FileLoginThrottle,
+    #[serde(default)]
+    rate_limits: FileRateLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLoginThrottle {
+    #[serde(default)]
+    account: FileThrottlePolicy,
+    #[serde(default)]
+    address: FileThrottlePolicy,
+}
+
+/// A `ThrottlePolicy`, durations in seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileThrottlePolicy {
+    free_attempts: Option<u32>,
+    base_delay: Option<u64>,
+    max_delay: Option<u64>,
+    lock_after: Option<u32>,
+    lock_duration: Option<u64>,
+    reset_after: Option<u64>,
+}
+
+impl FileThrottlePolicy {
+    fn over(&self, d: ThrottlePolicy) -> ThrottlePolicy {
+        let secs = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_secs);
+        ThrottlePolicy {
+            free_attempts: self.free_attempts.unwrap_or(d.free_attempts),
+            base_delay: secs(self.base_delay, d.base_delay),
+            max_delay: secs(self.max_delay, d.max_delay),
+            lock_after: self.lock_after.unwrap_or(d.lock_after),
+            lock_duration: secs(self.lock_duration, d.lock_duration),
+            reset_after: secs(self.reset_after, d.reset_after),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRateLimits {
+    token_per_minute: Option<u32>,
+    revocation_per_minute: Option<u32>,
+    introspection_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +222,55 @@ pub struct Config {
     /// The algorithm ID tokens and JWT access tokens are signed with unless
     /// a client registered another.
     pub signing_alg: SigningAlg,
+    /// Brute-force and abuse defences (docs/abuse.md).
+    pub abuse: Abuse,
+}
+
+/// Brute-force and abuse defences: see docs/abuse.md.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Abuse {
+    /// Whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    pub login: LoginThrottle,
+    pub rate_limits: RateLimits,
+}
+
+/// Failed-login throttling, per account and per client address; the
+/// counters are in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub account: ThrottlePolicy,
+    pub address: ThrottlePolicy,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            account: ThrottlePolicy::ACCOUNT,
+            address: ThrottlePolicy::ADDRESS,
+        }
+    }
+}
+
+/// Requests per minute per client address, per node; 0 turns a limit
+/// off. Generous: one client's back end sends all its users' token
+/// requests from one address, and resource servers introspect on every
+/// call. Registration's limit is `registration.per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub token_per_minute: u32,
+    pub revocation_per_minute: u32,
+    pub introspection_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            token_per_minute: 1200,
+            revocation_per_minute: 600,
+            introspection_per_minute: 6000,
+        }
+    }
 }
 
 /// Dynamic client registration settings.
@@ -190,6 +307,7 @@ impl std::fmt::Debug for Config {
             .field("secret", &self.secret)
             .field("registration", &self.registration)
             .field("signing_alg", &self.signing_alg)
+            .field("abuse", &self.abuse)
             .finish()
     }
 }
@@ -236,6 +354,37 @@ impl Config {
             .or(file.database_url)
             .unwrap_or_else(|| "sqlite://oauth.db".to_owned());
         let secret = SecretSource::resolve(cli.secret_key, file.secret_key_file, &database_url)?;
+        let trusted_proxies = match (cli.trusted_proxies, file.trusted_proxies) {
+            (Some(flag), _) => flag,
+            (None, Some(list)) => list
+                .iter()
+                .map(|s| s.parse::<Cidr>().map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()
+                .context("in trusted_proxies")?,
+            (None, None) => Vec::new(),
+        };
+        let limits = RateLimits::default();
+        let abuse = Abuse {
+            trusted_proxies: TrustedProxies(trusted_proxies),
+            login: LoginThrottle {
+                account: file.login_throttle.account.over(ThrottlePolicy::ACCOUNT),
+                address: file.login_throttle.address.over(ThrottlePolicy::ADDRESS),
+            },
+            rate_limits: RateLimits {
+                token_per_minute: file
+                    .rate_limits
+                    .token_per_minute
+                    .unwrap_or(limits.token_per_minute),
+                revocation_per_minute: file
+                    .rate_limits
+                    .revocation_per_minute
+                    .unwrap_or(limits.revocation_per_minute),
+                introspection_per_minute: file
+                    .rate_limits
+                    .introspection_per_minute
+                    .unwrap_or(limits.introspection_per_minute),
+            },
+        };
         let config = Self {
             bind,
             database_url,
@@ -253,6 +402,7 @@ impl Config {
             },
             templates_dir: file.templates_dir,
             secret,
+            abuse,
         };
         config.check()?;
         Ok(config)
@@ -274,6 +424,19 @@ impl Config {
             bail!(
                 "registration.per_minute must be at least 1 (set registration.enabled = false to turn registration off)"
             );
+        }
+        for (name, p) in [
+            ("account", &self.abuse.login.account),
+            ("address", &self.abuse.login.address),
+        ] {
+            if p.enabled() && (p.lock_duration.is_zero() || p.reset_after.is_zero()) {
+                bail!(
+                    "login_throttle.{name}: lock_duration and reset_after must be at least one second"
+                );
+            }
+            if p.enabled() && p.free_attempts >= p.lock_after {
+                bail!("login_throttle.{name}: free_attempts must be less than lock_after");
+            }
         }
         if l.authorization_code > Duration::from_secs(600) {
             bail!("lifetimes.authorization_code must be at most 600 seconds (RFC 6749 §4.1.2)");
@@ -326,12 +489,50 @@ mod tests {
             config: None,
             log_format: None,
             secret_key: None,
+            trusted_proxies: None,
         })
         .unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:8000");
         assert_eq!(c.database_url, "sqlite://oauth.db");
         assert_eq!(c.issuer, "http://127.0.0.1:8000");
         assert_eq!(c.lifetimes.access_token, Duration::from_secs(3600));
+        assert_eq!(c.abuse, Abuse::default());
+        assert!(c.abuse.trusted_proxies.0.is_empty());
+    }
+
+    #[test]
+    fn abuse_settings_come_from_flags_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "trusted_proxies = [\"10.0.0.0/8\"]\n[login_throttle.account]\nlock_after = 7\nlock_duration = 60\n[rate_limits]\ntoken_per_minute = 5\n",
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let c = Config::resolve(cli(&["--config", p])).unwrap();
+        assert!(
+            c.abuse
+                .trusted_proxies
+                .contains("10.1.2.3".parse().unwrap())
+        );
+        assert_eq!(c.abuse.login.account.lock_after, 7);
+        assert_eq!(c.abuse.login.account.lock_duration, Duration::from_secs(60));
+        assert_eq!(c.abuse.login.address, ThrottlePolicy::ADDRESS);
+        assert_eq!(c.abuse.rate_limits.token_per_minute, 5);
+        let c =
+            Config::resolve(cli(&["--config", p, "--trusted-proxies", "192.0.2.1,::1"])).unwrap();
+        assert!(
+            !c.abuse
+                .trusted_proxies
+                .contains("10.1.2.3".parse().unwrap())
+        );
+        assert!(c.abuse.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(Cli::try_parse_from(["oauth-server", "--trusted-proxies", "10.0.0.0/40"]).is_err());
+        std::fs::write(&path, "trusted_proxies = [\"proxy.internal\"]\n").unwrap();
+        assert!(Config::resolve(cli(&["--config", p])).is_err());
+        std::fs::write(&path, "[login_throttle.address]\nlock_after = 3\n").unwrap();
+        assert!(Config::resolve(cli(&["--config", p])).is_err());
     }
 
     #[test]

@@ -97,6 +97,21 @@ pub fn json_error(status: StatusCode, code: &str, description: &str) -> HttpResp
     })
 }
 
+/// 429 Too Many Requests (RFC 6585 §4) with `Retry-After` in seconds
+/// (RFC 9110 §10.2.3). OAuth defines no error code for it (`slow_down` is
+/// the device flow's, RFC 8628, and a 400), so the body is RFC 6749 §5.2's
+/// shape with `too_many_requests`.
+pub fn too_many_requests(retry_after: u64, description: &str) -> HttpResponse {
+    let mut r = json_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        description,
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    r
+}
+
 /// A protected resource's error (RFC 6750 §3): the challenge in
 /// `WWW-Authenticate`, and the same error as JSON for clients that read
 /// bodies.

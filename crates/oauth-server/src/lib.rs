@@ -8,11 +8,13 @@
 //! pages.
 
 pub mod app;
+pub mod client_ip;
 pub mod config;
 pub mod errors;
 pub mod grants;
 pub mod handlers;
 pub mod keyring;
+pub mod rate_limit;
 pub mod session;
 pub mod state;
 pub mod telemetry;

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use crate::config::Config;
 use crate::errors::Internal;
 use crate::keyring::KeyRing;
+use crate::rate_limit::Limiters;
 use crate::templates::Templates;
 
 /// The time source. The system clock in production; tests pass a fixed or
@@ -24,6 +25,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The signing keys.
     pub keys: KeyRing,
+    /// Per-address rate limits, shared by every worker (per node).
+    pub limits: Limiters,
     /// argon2id takes ~20 ms and 19 MiB per hash; this many run at once at
     /// most, so a burst of logins cannot exhaust memory or starve the
     /// blocking pool that database calls also use.
@@ -43,6 +46,7 @@ impl AppState {
     pub fn new(config: Config, db: Db, templates: Templates, keys: KeyRing) -> Self {
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
+            limits: Limiters::new(&config),
             config,
             db,
             templates,

@@ -1,6 +1,7 @@
 //! Removing what can no longer be used: expired codes, expired or revoked
-//! tokens and grants, unanswered consent dialogs, expired browser sessions, and signing keys whose
-//! tokens have all expired. Rows are deleted in bounded batches so a large
+//! tokens and grants, unanswered consent dialogs, expired browser sessions,
+//! signing keys whose tokens have all expired, and login throttle counters
+//! that no longer count. Rows are deleted in bounded batches so a large
 //! backlog never holds a long lock.
 
 use diesel::prelude::*;
@@ -9,7 +10,8 @@ use oauth_core::Timestamp;
 use crate::error::StoreError;
 use crate::pool::DbConnection;
 use crate::schema::{
-    access_tokens, authorization_codes, grants, pending_consents, refresh_tokens, sessions,
+    access_tokens, authorization_codes, grants, login_throttle, pending_consents, refresh_tokens,
+    sessions,
     signing_keys,
 };
 
@@ -110,6 +112,12 @@ pub fn collect(
         signing_keys,
         signing_keys::kid,
         signing_keys::expires_at.le(t)
+    );
+    sweep!(
+        "login_throttle",
+        login_throttle,
+        login_throttle::key_hash,
+        login_throttle::expires_at.le(t)
     );
     Ok(totals)
 }

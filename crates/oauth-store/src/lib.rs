@@ -22,6 +22,7 @@ pub mod secret;
 pub mod sessions;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

@@ -144,6 +144,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_throttle (key_hash) {
+        key_hash -> Text,
+        failures -> BigInt,
+        last_failure -> BigInt,
+        next_allowed_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(grants -> clients (client_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(authorization_codes -> clients (client_id));
@@ -165,4 +176,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pending_consents,
     signing_keys,
     sessions,
+    login_throttle,
 );

@@ -2,11 +2,13 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use oauth_core::throttle::{KeyKind, Verdict, key_digest};
 use oauth_core::{Password, PasswordHash, Username};
-use oauth_store::users;
+use oauth_store::{throttle, users};
 use serde::Deserialize;
 
+use crate::client_ip::{client_ip, rate_key};
 use crate::errors::{Internal, error_page, html, see_other};
 use crate::session;
 use crate::state::AppState;
@@ -20,7 +22,8 @@ pub struct LoginQuery {
 }
 
 /// The generic failure: it never says whether the username or the
-/// password was wrong.
+/// password was wrong, nor (as Keycloak) whether the attempt was refused
+/// by the throttle without being checked.
 const INVALID: &str = "Invalid username or password.";
 
 /// `GET /login`.
@@ -49,7 +52,13 @@ pub struct LoginForm {
 }
 
 /// `POST /login`.
+///
+/// Throttled per account (the name as typed, whether or not it exists)
+/// and per client address, with counters in the database (docs/abuse.md).
+/// An attempt the throttle refuses is answered like a wrong password,
+/// without looking at the password: no argon2 work for a flood.
 pub async fn submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<LoginForm>,
@@ -61,6 +70,69 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref()).to_owned();
     let username = form.username.unwrap_or_default();
     let password = Password::presented(form.password.unwrap_or_default());
+    let invalid = |state: &AppState| {
+        render(
+            state,
+            &session,
+            &next,
+            Some(INVALID),
+            Some(&username),
+            StatusCode::OK,
+        )
+    };
+
+    let policy = state.config.abuse.login;
+    let ip = client_ip(
+        req.peer_addr(),
+        req.headers(),
+        &state.config.abuse.trusted_proxies,
+    );
+    let account_key = key_digest(KeyKind::Account, &username);
+    let address_key = key_digest(KeyKind::Address, &rate_key(ip).to_string());
+    let now = state.now();
+    let (account, address) = {
+        let (a, i) = (account_key.clone(), address_key.clone());
+        state
+            .db(move |conn| Ok((throttle::find(conn, &a)?, throttle::find(conn, &i)?)))
+            .await?
+    };
+    let verdicts = [
+        policy.account.verdict(account.as_ref(), now),
+        policy.address.verdict(address.as_ref(), now),
+    ];
+    let record_failure = |state: web::Data<AppState>| {
+        let (a, i) = (account_key.clone(), address_key.clone());
+        async move {
+            state
+                .db(move |conn| {
+                    throttle::record_failure(
+                        conn,
+                        &[(&a, policy.account), (&i, policy.address)],
+                        now,
+                    )
+                })
+                .await
+        }
+    };
+    if verdicts.iter().any(|v| matches!(v, Verdict::Locked { .. })) {
+        // Locked: refused, and not counted, so the lock ends on time.
+        tracing::info!(
+            event = "login_throttled",
+            locked = true,
+            "login refused: locked"
+        );
+        return invalid(&state);
+    }
+    if verdicts.iter().any(|v| matches!(v, Verdict::Wait { .. })) {
+        // Too early: refused unchecked, and counted towards the lock.
+        record_failure(state.clone()).await?;
+        tracing::info!(
+            event = "login_throttled",
+            locked = false,
+            "login refused: too early"
+        );
+        return invalid(&state);
+    }
 
     // A name no user can have is simply an unknown user: the same answer,
     // after the same work.
@@ -85,17 +157,19 @@ pub async fn submit(
     let user = match user {
         Some(user) if verified && user.enabled => user,
         _ => {
+            record_failure(state.clone()).await?;
             tracing::info!(event = "login_failed", "login failed");
-            return render(
-                &state,
-                &session,
-                &next,
-                Some(INVALID),
-                Some(&username),
-                StatusCode::OK,
-            );
+            return invalid(&state);
         }
     };
+    // Success forgets the account's failures. Not the address's: a guesser
+    // with an account of their own could otherwise reset their address by
+    // logging in between guesses.
+    if account.is_some() {
+        state
+            .db(move |conn| throttle::clear(conn, &account_key))
+            .await?;
+    }
     let now = state.now();
     session::start_login(&state, &session, &user.id, now).await?;
     if let Some((_, query)) = next.split_once('?') {

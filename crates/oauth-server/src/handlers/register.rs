@@ -3,21 +3,15 @@
 //! protocol (RFC 7592) on `GET`/`PUT`/`DELETE /oauth/register/{client_id}`.
 //!
 //! The rules live in `oauth_core::registration`; this module reads JSON
-//! bodies, limits registrations per client IP, generates the client id,
+//! bodies, limits registrations per client IP (`rate_limit.rs`), generates the client id,
 //! secret and registration access token, and stores their digests. The
 //! registration access token is 256 bits, stored only as its SHA-256
 //! digest, and found by digest; it does not rotate. Every response is
 //! `Cache-Control: no-store`. With `registration.enabled = false` every
 //! route here answers 404.
 
-use std::net::{IpAddr, Ipv6Addr};
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use governor::clock::Clock as _;
-use governor::{DefaultKeyedRateLimiter, Quota};
 use oauth_core::bearer::{BearerHeader, Challenge, parse_authorization};
 use oauth_core::error::BearerErrorCode;
 use oauth_core::registration::{
@@ -28,6 +22,7 @@ use oauth_store::{StoreError, clients, write_transaction};
 
 use super::authorization;
 use crate::errors::{Internal, bearer_error, json_error, no_store};
+use crate::rate_limit::Bucket;
 use crate::state::AppState;
 
 /// Frappe's path for registration.
@@ -64,12 +59,8 @@ pub async fn register(
     if !state.config.registration.enabled {
         return Ok(disabled());
     }
-    if let Err(retry_after) = admit(&req, &state) {
-        tracing::info!(
-            event = "registration_rate_limited",
-            "registration refused: rate limit"
-        );
-        return Ok(too_many_requests(retry_after));
+    if let Some(refusal) = state.limits.refusal(Bucket::Registration, &state, &req) {
+        return Ok(refusal);
     }
     let metadata =
         match read_json(&req, &body).and_then(|r| r.to_metadata(&RegistrationPolicy::default())) {
@@ -273,73 +264,6 @@ enum Updated {
     Done(Box<Client>, Option<ClientSecret>),
 }
 
-/// Requests per minute is low and registrations are rare, so the limiter
-/// forgets idle addresses only when it holds this many, and refuses
-/// everyone (until they go idle) if it still does after forgetting: memory
-/// stays bounded under a flood from many addresses.
-const MAX_TRACKED_ADDRESSES: usize = 65_536;
-
-type IpLimiter = DefaultKeyedRateLimiter<IpAddr>;
-
-/// One limiter per running app. `routes` runs once per worker, so a limiter
-/// made there would multiply the allowance by the number of workers; this
-/// table is shared by all of them and keyed by the app's state. It holds a
-/// `Weak` of each state, which keeps the state's address from being reused
-/// while its entry lives, and drops entries whose app has stopped.
-static LIMITERS: Mutex<Vec<(Weak<AppState>, Arc<IpLimiter>)>> = Mutex::new(Vec::new());
-
-fn limiter_for(state: &web::Data<AppState>) -> Arc<IpLimiter> {
-    let me: &Arc<AppState> = state;
-    let mut all = LIMITERS.lock().unwrap_or_else(PoisonError::into_inner);
-    all.retain(|(app, _)| app.strong_count() > 0);
-    if let Some((_, limiter)) = all
-        .iter()
-        .find(|(app, _)| std::ptr::eq(app.as_ptr(), Arc::as_ptr(me)))
-    {
-        return limiter.clone();
-    }
-    let per_minute =
-        NonZeroU32::new(state.config.registration.per_minute).unwrap_or(NonZeroU32::MIN);
-    let limiter = Arc::new(IpLimiter::keyed(Quota::per_minute(per_minute)));
-    all.push((Arc::downgrade(me), limiter.clone()));
-    limiter
-}
-
-/// Counts a registration attempt against the caller's address; `Err`
-/// holds the seconds until it may try again.
-fn admit(req: &HttpRequest, state: &web::Data<AppState>) -> Result<(), u64> {
-    let limiter = limiter_for(state);
-    if limiter.len() >= MAX_TRACKED_ADDRESSES {
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
-        if limiter.len() >= MAX_TRACKED_ADDRESSES {
-            return Err(60);
-        }
-    }
-    // The socket's peer, never X-Forwarded-For: a header anyone can write
-    // would let anyone choose their own bucket.
-    let ip = req
-        .peer_addr()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-    limiter.check_key(&rate_key(ip)).map_err(|not_until| {
-        let wait = not_until.wait_time_from(limiter.clock().now());
-        (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-    })
-}
-
-/// The bucket an address counts against: an IPv4 address (IPv4-mapped
-/// IPv6 included) alone, an IPv6 address by its /64, the smallest block a
-/// site is usually given.
-fn rate_key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => {
-            let prefix = u128::from(v6) & !u128::from(u64::MAX);
-            IpAddr::V6(Ipv6Addr::from(prefix))
-        }
-    }
-}
-
 /// The body as a registration request: `application/json`, a JSON object.
 fn read_json(req: &HttpRequest, body: &[u8]) -> Result<RegistrationRequest, RegistrationError> {
     let json = req
@@ -404,17 +328,6 @@ fn disabled() -> HttpResponse {
         "not_found",
         "dynamic client registration is disabled on this server",
     )
-}
-
-fn too_many_requests(retry_after: u64) -> HttpResponse {
-    let mut r = json_error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_requests",
-        "too many registrations from this address; try again later",
-    );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
-    r
 }
 
 fn method_not_allowed(state: &AppState, allow: &'static str, hint: &str) -> HttpResponse {

@@ -8,6 +8,7 @@
 )]
 
 mod apps;
+mod abuse;
 mod authorize;
 mod browser;
 mod discovery;

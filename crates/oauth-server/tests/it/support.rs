@@ -74,6 +74,7 @@ impl TestServer {
             secret: SecretSource::Given("test secret that is long enough for the rule".into()),
             registration: oauth_server::config::Registration::default(),
             signing_alg: oauth_core::jose::SigningAlg::Rs256,
+            abuse: oauth_server::config::Abuse::default(),
         };
         tweak(&mut config);
         let secret = ServerSecret::load(&config.secret).unwrap();

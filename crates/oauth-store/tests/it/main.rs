@@ -7,4 +7,5 @@ mod fixtures;
 mod keys;
 mod pool;
 mod sessions;
+mod throttle;
 mod users;
