@@ -29,11 +29,19 @@ use crate::verify::TokenInfo;
 pub struct Caller {
     info: Arc<TokenInfo>,
     realm: Arc<Realm>,
+    /// Which guard verified it (its shared state's address): a guard reuses
+    /// only its own verdict, never one made with another verifier or
+    /// audience.
+    pub(crate) verified_by: usize,
 }
 
 impl Caller {
-    pub(crate) fn new(info: Arc<TokenInfo>, realm: Arc<Realm>) -> Self {
-        Self { info, realm }
+    pub(crate) fn new(info: Arc<TokenInfo>, realm: Arc<Realm>, verified_by: usize) -> Self {
+        Self {
+            info,
+            realm,
+            verified_by,
+        }
     }
 
     /// `sub`: the user's id, or the client's for client credentials.

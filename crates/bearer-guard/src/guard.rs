@@ -169,6 +169,11 @@ impl BearerGuard {
         }
     }
 
+    /// This guard's identity, shared by its clones and scope variants.
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
+    }
+
     pub(crate) fn error(&self, kind: Kind) -> GuardError {
         GuardError::new(kind, Arc::clone(&self.shared.realm))
     }
@@ -176,7 +181,11 @@ impl BearerGuard {
     /// Checks a request; on success the caller is also stored in the
     /// request's extensions for the [`Caller`] extractor.
     pub(crate) async fn check(&self, req: &mut ServiceRequest) -> Result<Caller, GuardError> {
-        let known = req.extensions().get::<Caller>().cloned();
+        let known = req
+            .extensions()
+            .get::<Caller>()
+            .filter(|c| c.verified_by == self.id())
+            .cloned();
         let caller = match known {
             Some(caller) => caller,
             None => {
@@ -254,7 +263,7 @@ impl BearerGuard {
             tracing::debug!("bearer token refused: not for this audience");
             return Err(self.error(Kind::InvalidToken));
         }
-        Ok(Caller::new(info, Arc::clone(&self.shared.realm)))
+        Ok(Caller::new(info, Arc::clone(&self.shared.realm), self.id()))
     }
 }
 
@@ -455,7 +464,7 @@ where
                     let from_query = guard.shared.query
                         && Params::parse(req.query_string()).contains("access_token");
                     let mut response = service.call(req).await?;
-                    if from_query {
+                    if from_query && !response.headers().contains_key(header::CACHE_CONTROL) {
                         // RFC 6750 §2.3: a response to a URI carrying a token
                         // should not be cached by shared caches.
                         response

@@ -40,7 +40,9 @@ pub fn parse_authorization(value: &str) -> BearerHeader<'_> {
 pub fn header_text(raw: &[u8]) -> &str {
     match std::str::from_utf8(raw) {
         Ok(text) => text,
-        Err(_) if raw.len() >= 6 && raw[..6].eq_ignore_ascii_case(b"bearer") => "Bearer \u{1}",
+        Err(_) if raw.len() > 6 && raw[..6].eq_ignore_ascii_case(b"bearer") && raw[6] == b' ' => {
+            "Bearer \u{1}"
+        }
         Err(_) => "Other",
     }
 }

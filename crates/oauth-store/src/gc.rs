@@ -11,8 +11,7 @@ use crate::error::StoreError;
 use crate::pool::DbConnection;
 use crate::schema::{
     access_tokens, authorization_codes, grants, login_throttle, pending_consents, refresh_tokens,
-    sessions,
-    signing_keys,
+    sessions, signing_keys,
 };
 
 /// What one table lost.

@@ -14,6 +14,9 @@ pub(crate) struct Endpoints {
     pub(crate) jwks: Option<Url>,
 }
 
+/// How long a failed discovery is remembered.
+const RETRY_DISCOVERY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Lazily discovered metadata. A failed discovery is not remembered, so
 /// the next request tries again (with the issuer down, each try is one
 /// bounded HTTP call, and the cache's single flight keeps them few).
@@ -22,6 +25,9 @@ pub(crate) struct Discovery {
     issuer: String,
     http: reqwest::Client,
     cell: OnceCell<Endpoints>,
+    /// When discovery last failed and why: for a few seconds after, callers
+    /// get that answer at once instead of queueing behind new attempts.
+    last_failure: std::sync::Mutex<Option<(std::time::Instant, String)>>,
 }
 
 impl Discovery {
@@ -39,9 +45,10 @@ impl Discovery {
             )));
         }
         Ok(Self {
-            issuer: issuer.trim_end_matches('/').to_owned(),
+            issuer: issuer.to_owned(),
             http,
             cell: OnceCell::new(),
+            last_failure: std::sync::Mutex::new(None),
         })
     }
 
@@ -54,7 +61,20 @@ impl Discovery {
     }
 
     pub(crate) async fn endpoints(&self) -> Result<&Endpoints, VerifyError> {
-        self.cell.get_or_try_init(|| self.fetch()).await
+        if let Some(found) = self.cell.get() {
+            return Ok(found);
+        }
+        if let Some((at, why)) = &*self.last_failure.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < RETRY_DISCOVERY_AFTER
+        {
+            return Err(VerifyError::unavailable(why.clone()));
+        }
+        let result = self.cell.get_or_try_init(|| self.fetch()).await;
+        if let Err(VerifyError::Unavailable { reason, .. }) = &result {
+            *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((std::time::Instant::now(), reason.clone()));
+        }
+        result
     }
 
     async fn fetch(&self) -> Result<Endpoints, VerifyError> {
@@ -103,7 +123,7 @@ impl Discovery {
         // RFC 8414 §3.3: the metadata must name exactly the issuer we asked
         // about, or an attacker's metadata could point us at its endpoints.
         let named = meta.get("issuer").and_then(|v| v.as_str()).unwrap_or("");
-        if named.trim_end_matches('/') != self.issuer {
+        if named != self.issuer {
             return Err(format!(
                 "{url} names issuer {named:?}, not {:?}",
                 self.issuer

@@ -135,7 +135,7 @@ impl Introspected {
             return Err(VerifyError::Invalid("introspection: not an access token"));
         }
         if let Some(iss) = &self.iss
-            && iss.trim_end_matches('/') != issuer
+            && iss != issuer
         {
             return Err(VerifyError::Invalid("introspection: another issuer"));
         }

@@ -54,6 +54,10 @@ pub struct JwtVerifier {
 struct Keys {
     set: Vec<Jwk>,
     fetched: Option<Instant>,
+    /// The last fetch that failed: none is tried again within
+    /// `min_refresh` of it, so an outage does not queue every request
+    /// behind a new timeout.
+    failed: Option<Instant>,
 }
 
 impl JwtVerifier {
@@ -103,6 +107,7 @@ impl JwtVerifier {
         validation.validate_aud = false; // the guard checks the audience it is configured with
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = self.leeway;
+        validation.validate_nbf = true;
         let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
             .map_err(|_| VerifyError::Invalid("jwt: signature or claims"))?;
         data.claims.into_info()
@@ -147,7 +152,19 @@ impl JwtVerifier {
     /// published).
     async fn refresh(&self, unknown_kid: bool) -> Result<(), VerifyError> {
         let _one_at_a_time = self.refreshing.lock().await;
-        let last = self.keys.read().unwrap_or_else(|e| e.into_inner()).fetched;
+        let (last, failed) = {
+            let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+            (keys.fetched, keys.failed)
+        };
+        if failed.is_some_and(|at| at.elapsed() < self.min_refresh) {
+            return if last.is_some() && !unknown_kid {
+                Ok(())
+            } else {
+                Err(VerifyError::unavailable(
+                    "JWKS unavailable (recent failure)",
+                ))
+            };
+        }
         if let Some(at) = last {
             let recent = at.elapsed() < self.min_refresh;
             if recent || (!unknown_kid && at.elapsed() < self.max_age) {
@@ -159,15 +176,20 @@ impl JwtVerifier {
                 let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
                 keys.set = set.keys;
                 keys.fetched = Some(Instant::now());
+                keys.failed = None;
                 Ok(())
             }
             // Keys we already hold stay usable while the issuer is away;
             // with none, nothing can be verified.
             Err(e) if last.is_some() && !unknown_kid => {
+                self.keys.write().unwrap_or_else(|e| e.into_inner()).failed = Some(Instant::now());
                 tracing::warn!(error = ?e, "JWKS refresh failed; keeping the keys we have");
                 Ok(())
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                self.keys.write().unwrap_or_else(|e| e.into_inner()).failed = Some(Instant::now());
+                Err(e)
+            }
         }
     }
 

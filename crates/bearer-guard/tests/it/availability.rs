@@ -298,6 +298,37 @@ fn a_guard_inside_another_verifies_once_and_adds_its_scope_check() {
     });
 }
 
+#[test]
+fn an_inner_guard_with_its_own_audience_does_not_trust_the_outer_guards_verdict() {
+    // Two different guards on one route: the outer admits any valid token,
+    // the inner only tokens for its audience. The inner one must judge the
+    // token itself, not reuse the outer one's Caller.
+    block_on(async {
+        let fx = Fixture::shared();
+        let outer = BearerGuard::builder(fx.introspection()).build();
+        let inner = BearerGuard::builder(fx.introspection())
+            .audience("https://only-this-api.example")
+            .build();
+        let app = Served::start(move |cfg| {
+            cfg.service(
+                web::scope("/api").wrap(outer.clone()).service(
+                    web::resource("/strict")
+                        .wrap(inner.clone())
+                        .route(web::get().to(echo)),
+                ),
+            );
+        });
+        let token = fx.cc_token(&fx.app).await;
+        let reply = get_with(&app.url("/api/strict"), &token).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+        assert!(
+            reply.challenge().contains("invalid_token"),
+            "{}",
+            reply.challenge()
+        );
+    });
+}
+
 /// A fake issuer: metadata naming `named` as the issuer, and an
 /// introspection endpoint that answers 503 with `Retry-After: 17`.
 fn fake_issuer(named: Option<&str>) -> Served {

@@ -7,8 +7,8 @@
     reason = "the modules of this test binary share helpers; none of it is a public API"
 )]
 
-mod apps;
 mod abuse;
+mod apps;
 mod authorize;
 mod browser;
 mod discovery;
