@@ -1,23 +1,29 @@
 //! The cache in front of every verifier: bounded, per-entry expiry no later
 //! than the token's own, brief for refusals, and single-flight (concurrent
 //! requests for one uncached token make one upstream call).
+//!
+//! quick_cache rather than moka: a hit is a plain sharded-map read, which
+//! keeps the warm path cheap enough for the guard to cost under a tenth of
+//! a small handler's throughput (`cargo xtask bench`). Expiry is kept in
+//! the entry and checked on every read.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use moka::Expiry;
-use moka::future::Cache;
-use oauth_core::SecretDigest;
+use sha2::{Digest as _, Sha256};
 
 use super::{TokenInfo, TokenVerifier, VerifyError};
 use crate::DebugClock;
 use crate::guard::CacheConfig;
 
-/// A verifier behind a cache. Keys are SHA-256 digests, so the cache holds
-/// no usable token.
+/// A cache key: the SHA-256 of the token, so the cache holds no usable
+/// token.
+type Key = [u8; 32];
+
+/// A verifier behind a cache.
 pub(crate) struct Cached {
     inner: Arc<dyn TokenVerifier>,
-    cache: Option<Cache<String, Entry>>,
+    cache: Option<quick_cache::sync::Cache<Key, Entry>>,
     config: CacheConfig,
     clock: DebugClock,
 }
@@ -25,25 +31,17 @@ pub(crate) struct Cached {
 impl std::fmt::Debug for Cached {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cached")
-            .field("entries", &self.cache.as_ref().map(Cache::entry_count))
+            .field("entries", &self.cache.as_ref().map(|c| c.len()))
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
 
-/// A cached answer and how long it may be kept.
+/// A cached answer and until when it may be used.
 #[derive(Clone)]
 struct Entry {
     answer: Result<Arc<TokenInfo>, &'static str>,
-    keep_for: Duration,
-}
-
-struct PerEntry;
-
-impl Expiry<String, Entry> for PerEntry {
-    fn expire_after_create(&self, _key: &String, entry: &Entry, _now: Instant) -> Option<Duration> {
-        Some(entry.keep_for)
-    }
+    until: Instant,
 }
 
 impl Cached {
@@ -53,10 +51,7 @@ impl Cached {
         clock: DebugClock,
     ) -> Self {
         let cache = (config.max_entries > 0).then(|| {
-            Cache::builder()
-                .max_capacity(config.max_entries)
-                .expire_after(PerEntry)
-                .build()
+            quick_cache::sync::Cache::new(usize::try_from(config.max_entries).unwrap_or(usize::MAX))
         });
         Self {
             inner,
@@ -70,24 +65,36 @@ impl Cached {
         let Some(cache) = &self.cache else {
             return self.inner.verify(token).await.map(Arc::new);
         };
-        let key = SecretDigest::of(token).as_str().to_owned();
-        // `try_get_with` runs one initialiser per key at a time; concurrent
-        // callers wait for it and share its result. An `Err` (the issuer
-        // could not be asked) is handed to every waiter and not cached.
-        let entry = cache
-            .try_get_with(key, async {
-                match self.inner.verify(token).await {
-                    Ok(info) => Ok(self.positive(info)),
-                    Err(VerifyError::Invalid(why)) => Ok(Entry {
-                        answer: Err(why),
-                        keep_for: self.config.negative_ttl,
-                    }),
-                    Err(e @ VerifyError::Unavailable { .. }) => Err(e),
+        let key: Key = Sha256::digest(token.as_bytes()).into();
+        loop {
+            // A hit is answered at once; on a miss, the first caller gets a
+            // guard and asks upstream while later callers for the same key
+            // wait for its answer.
+            match cache.get_value_or_guard_async(&key).await {
+                Ok(entry) if Instant::now() < entry.until => {
+                    return entry.answer.map_err(VerifyError::Invalid);
                 }
-            })
-            .await
-            .map_err(|e: Arc<VerifyError>| (*e).clone())?;
-        entry.answer.map_err(VerifyError::Invalid)
+                Ok(_) => {
+                    // Stale: drop it and ask again.
+                    cache.remove(&key);
+                }
+                Err(guard) => {
+                    let entry = match self.inner.verify(token).await {
+                        Ok(info) => self.positive(info),
+                        Err(VerifyError::Invalid(why)) => Entry {
+                            answer: Err(why),
+                            until: Instant::now() + self.config.negative_ttl,
+                        },
+                        // Not cached: dropping the guard lets a waiting
+                        // caller try in its turn.
+                        Err(e @ VerifyError::Unavailable { .. }) => return Err(e),
+                    };
+                    let answer = entry.answer.clone();
+                    let _ = guard.insert(entry);
+                    return answer.map_err(VerifyError::Invalid);
+                }
+            }
+        }
     }
 
     fn positive(&self, info: TokenInfo) -> Entry {
@@ -96,7 +103,7 @@ impl Cached {
             Duration::from_secs(now.seconds_until(exp))
         });
         Entry {
-            keep_for: until_expiry.min(self.config.max_ttl),
+            until: Instant::now() + until_expiry.min(self.config.max_ttl),
             answer: Ok(Arc::new(info)),
         }
     }
