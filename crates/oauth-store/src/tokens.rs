@@ -46,6 +46,14 @@ impl AccessToken {
     pub fn is_active(&self, now: Timestamp) -> bool {
         !self.revoked && now < self.expires_at
     }
+
+    /// `sub` as a resource sees it: the user, or the client itself for
+    /// client credentials.
+    pub fn subject(&self) -> String {
+        self.user_id
+            .as_ref()
+            .map_or_else(|| self.client_id.to_string(), ToString::to_string)
+    }
 }
 
 pub fn insert_access(conn: &mut DbConnection, t: NewToken<'_>) -> Result<(), StoreError> {

@@ -46,10 +46,7 @@ impl DatabaseVerifier {
         let t = access.token;
         Ok(TokenInfo {
             has_user: t.user_id.is_some(),
-            subject: t
-                .user_id
-                .as_ref()
-                .map_or_else(|| t.client_id.to_string(), ToString::to_string),
+            subject: t.subject(),
             username: access.username.map(|u| u.to_string()),
             client_id: t.client_id.to_string(),
             scopes: t.scopes,

@@ -99,10 +99,7 @@ fn describe(
         return Ok(Some(Active {
             active: true,
             scope: t.scopes.to_string(),
-            sub: t
-                .user_id
-                .as_ref()
-                .map_or_else(|| t.client_id.to_string(), ToString::to_string),
+            sub: t.subject(),
             client_id: t.client_id.to_string(),
             username: access.username.map(|u| u.to_string()),
             token_type: "Bearer",
