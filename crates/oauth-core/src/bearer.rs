@@ -48,13 +48,27 @@ pub fn header_text(raw: &[u8]) -> &str {
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+///
+/// Every guarded request runs this on its token, so it is a table lookup
+/// per byte rather than a chain of comparisons.
 pub fn is_b64token(s: &str) -> bool {
-    let body = s.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+    let bytes = s.as_bytes();
+    let body = bytes.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    body > 0 && bytes[..body].iter().all(|&b| B64TOKEN[usize::from(b)])
 }
+
+/// Which bytes may appear in a `b64token` before its trailing `=`s.
+static B64TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] =
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// The places a request can carry a bearer token (RFC 6750 §2).
 #[derive(Debug, Clone, Copy)]
@@ -212,6 +226,12 @@ mod tests {
         ] {
             assert_eq!(parse_authorization(bad), BearerHeader::Malformed, "{bad:?}");
         }
+        for good in ["a", "a=", "a==", "Az09-._~+/", "abc+/=="] {
+            assert!(is_b64token(good), "{good:?}");
+        }
+        for bad in ["", "=", "==", "=a", "a=b", "a b", "a\u{0}", "é"] {
+            assert!(!is_b64token(bad), "{bad:?}");
+        }
     }
 
     #[test]
@@ -274,7 +294,21 @@ mod tests {
         assert!(at(&["Bearer a b"], &none, None, false).is_err());
     }
 
+    /// RFC 6750 §2.1's grammar, written out plainly.
+    fn b64token_by_the_grammar(s: &str) -> bool {
+        let body = s.trim_end_matches('=');
+        !body.is_empty()
+            && body.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            })
+    }
+
     proptest! {
+        #[test]
+        fn the_b64token_table_agrees_with_the_grammar(s in "[A-Za-z0-9=+/ ._~\\-\"]{0,12}|\\PC{0,12}") {
+            prop_assert_eq!(is_b64token(&s), b64token_by_the_grammar(&s));
+        }
+
         #[test]
         fn parse_never_panics(s in "\\PC{0,60}") {
             if let BearerHeader::Token(t) = parse_authorization(&s) {
