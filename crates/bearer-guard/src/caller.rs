@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -26,60 +27,78 @@ use crate::verify::TokenInfo;
 /// route answers 500 and logs why (a guarded-by-mistake route is never
 /// left open).
 #[derive(Debug, Clone)]
-pub struct Caller {
-    info: Arc<TokenInfo>,
-    realm: Arc<Realm>,
-    /// Which guard verified it (its shared state's address): a guard reuses
-    /// only its own verdict, never one made with another verifier or
-    /// audience.
-    pub(crate) verified_by: usize,
+pub struct Caller(Arc<Verified>);
+
+/// A guard's verdict on one token, as its cache keeps it: every request
+/// that presents the token while the answer is cached shares this one
+/// value, so a request costs one reference count, not a copy.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    pub(crate) info: TokenInfo,
+    /// What a refusal from [`Caller::require_scope`] names.
+    pub(crate) realm: Arc<Realm>,
+    /// Which guard verified it: a guard reuses only its own verdict, never
+    /// one made with another verifier or audience.
+    pub(crate) guard: GuardId,
+}
+
+/// One guard's identity, shared by its clones and scope variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct GuardId(u64);
+
+impl GuardId {
+    /// A new identity, never handed out before in this process.
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 impl Caller {
-    pub(crate) fn new(info: Arc<TokenInfo>, realm: Arc<Realm>, verified_by: usize) -> Self {
-        Self {
-            info,
-            realm,
-            verified_by,
-        }
+    pub(crate) fn new(verified: Arc<Verified>) -> Self {
+        Self(verified)
+    }
+
+    pub(crate) fn verified_by(&self) -> GuardId {
+        self.0.guard
     }
 
     /// `sub`: the user's id, or the client's for client credentials.
     pub fn subject(&self) -> &str {
-        &self.info.subject
+        &self.0.info.subject
     }
 
     /// The user's login name, when the verifier learns it (introspection
     /// and database modes).
     pub fn username(&self) -> Option<&str> {
-        self.info.username.as_deref()
+        self.0.info.username.as_deref()
     }
 
     /// The client the token was issued to.
     pub fn client_id(&self) -> &str {
-        &self.info.client_id
+        &self.0.info.client_id
     }
 
     pub fn scopes(&self) -> &ScopeSet {
-        &self.info.scopes
+        &self.0.info.scopes
     }
 
     /// `aud`: the resources the token is for.
     pub fn audience(&self) -> &[String] {
-        &self.info.audience
+        &self.0.info.audience
     }
 
     pub fn expires_at(&self) -> Option<Timestamp> {
-        self.info.expires_at
+        self.0.info.expires_at
     }
 
     /// Whether a user granted the token (not a client acting for itself).
     pub fn is_user(&self) -> bool {
-        self.info.has_user
+        self.0.info.has_user
     }
 
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.info.scopes.contains(scope)
+        self.0.info.scopes.contains(scope)
     }
 
     /// `Ok` if the token holds `scope`, else the 403 `insufficient_scope`
@@ -90,7 +109,7 @@ impl Caller {
         } else {
             Err(GuardError::new(
                 Kind::InsufficientScope(scope.to_owned()),
-                Arc::clone(&self.realm),
+                Arc::clone(&self.0.realm),
             ))
         }
     }

@@ -14,7 +14,7 @@ use actix_web::{HttpMessage as _, web};
 use oauth_core::bearer::{MalformedRequest, Presented, header_text, is_b64token, locate};
 use oauth_core::params::Params;
 
-use crate::caller::Caller;
+use crate::caller::{Caller, GuardId};
 use crate::error::{GuardError, Kind, Realm};
 use crate::verify::cache::Cached;
 use crate::verify::introspection::IntrospectionVerifier;
@@ -28,7 +28,9 @@ use crate::{Clock, DebugClock, system_clock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
     /// Most answers held at once (least recently used go first); 0 turns
-    /// the cache off.
+    /// the cache off. Each worker thread also keeps its own copies of up
+    /// to 1,024 good answers it has served (fewer if this is smaller),
+    /// none longer than the shared entry it copies.
     pub max_entries: u64,
     /// Longest a "this token is good" answer is kept (default 30 s).
     pub max_ttl: Duration,
@@ -90,12 +92,12 @@ pub struct BearerGuard {
 
 #[derive(Debug)]
 struct Shared {
+    id: GuardId,
     verifier: Cached,
     realm: Arc<Realm>,
     audience: Option<String>,
     form_body: bool,
     query: bool,
-    clock: DebugClock,
 }
 
 impl BearerGuard {
@@ -170,37 +172,35 @@ impl BearerGuard {
     }
 
     /// This guard's identity, shared by its clones and scope variants.
-    fn id(&self) -> usize {
-        Arc::as_ptr(&self.shared) as usize
+    fn id(&self) -> GuardId {
+        self.shared.id
     }
 
     pub(crate) fn error(&self, kind: Kind) -> GuardError {
         GuardError::new(kind, Arc::clone(&self.shared.realm))
     }
 
-    /// Checks a request; on success the caller is also stored in the
-    /// request's extensions for the [`Caller`] extractor.
-    pub(crate) async fn check(&self, req: &mut ServiceRequest) -> Result<Caller, GuardError> {
+    /// Checks a request; on success the caller is stored in the request's
+    /// extensions for the [`Caller`] extractor.
+    pub(crate) async fn check(&self, req: &mut ServiceRequest) -> Result<(), GuardError> {
+        // Under an outer clone of this guard the verdict is already there.
         let known = req
             .extensions()
             .get::<Caller>()
-            .filter(|c| c.verified_by == self.id())
-            .cloned();
-        let caller = match known {
-            Some(caller) => caller,
-            None => {
-                let form = if self.shared.form_body {
-                    read_form(req).await
-                } else {
-                    None
-                };
-                let caller = self.verify_request(req.request(), form.as_ref()).await?;
-                req.extensions_mut().insert(caller.clone());
-                caller
-            }
+            .filter(|c| c.verified_by() == self.id())
+            .map(|c| self.check_scope(c));
+        if let Some(scope_met) = known {
+            return scope_met;
+        }
+        let form = if self.shared.form_body {
+            read_form(req).await
+        } else {
+            None
         };
+        let caller = self.verify_request(req.request(), form.as_ref()).await?;
         self.check_scope(&caller)?;
-        Ok(caller)
+        req.extensions_mut().insert(caller);
+        Ok(())
     }
 
     pub(crate) fn check_scope(&self, caller: &Caller) -> Result<(), GuardError> {
@@ -218,14 +218,18 @@ impl BearerGuard {
         req: &actix_web::HttpRequest,
         form: Option<&Params>,
     ) -> Result<Caller, GuardError> {
-        let authorization: Vec<&str> = req
-            .headers()
-            .get_all(header::AUTHORIZATION)
-            .map(|v| header_text(v.as_bytes()))
-            .collect();
+        // The first two values are all `locate` needs: a second one is
+        // already an error. (No allocation on the common path.)
+        let mut values = req.headers().get_all(header::AUTHORIZATION);
+        let mut authorization = [""; 2];
+        let mut n = 0;
+        for (slot, value) in authorization.iter_mut().zip(values.by_ref()) {
+            *slot = header_text(value.as_bytes());
+            n += 1;
+        }
         let query = Params::parse(req.query_string());
         let token = match locate(Presented {
-            authorization: &authorization,
+            authorization: &authorization[..n],
             query: &query,
             form,
             query_allowed: self.shared.query,
@@ -237,8 +241,8 @@ impl BearerGuard {
         if !is_b64token(token) {
             return Err(self.error(Kind::InvalidToken));
         }
-        let info = match self.shared.verifier.check(token).await {
-            Ok(info) => info,
+        let verified = match self.shared.verifier.check(token).await {
+            Ok(verified) => verified,
             Err(VerifyError::Invalid(why)) => {
                 tracing::debug!(reason = why, "bearer token refused");
                 return Err(self.error(Kind::InvalidToken));
@@ -251,19 +255,15 @@ impl BearerGuard {
                 return Err(self.error(Kind::Unavailable(retry_after)));
             }
         };
-        // A cached answer may outlive the token by up to a second of clock
-        // granularity; the token's own expiry is checked on every request.
-        let now = self.shared.clock.now();
-        if info.expires_at.is_some_and(|exp| now >= exp) {
-            return Err(self.error(Kind::InvalidToken));
-        }
+        // Expiry was judged by the cache: no answer it gives outlives the
+        // token.
         if let Some(aud) = &self.shared.audience
-            && !info.audience.iter().any(|a| a == aud)
+            && !verified.info.audience.iter().any(|a| a == aud)
         {
             tracing::debug!("bearer token refused: not for this audience");
             return Err(self.error(Kind::InvalidToken));
         }
-        Ok(Caller::new(info, Arc::clone(&self.shared.realm), self.id()))
+        Ok(Caller::new(verified))
     }
 }
 
@@ -393,24 +393,34 @@ impl Builder {
         self
     }
 
-    /// The clock expiry is judged by (for tests).
+    /// The clock a token's expiry is judged by when the verifier answers
+    /// (for tests). A cached answer is then kept, by the monotonic clock,
+    /// no later than that expiry.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = DebugClock(clock);
         self
     }
 
     pub fn build(self) -> BearerGuard {
+        let id = GuardId::next();
+        let realm = Arc::new(Realm {
+            realm: self.realm,
+            resource_metadata: self.resource_metadata,
+        });
         BearerGuard {
             shared: Arc::new(Shared {
-                verifier: Cached::new(self.verifier, self.cache, self.clock.clone()),
-                realm: Arc::new(Realm {
-                    realm: self.realm,
-                    resource_metadata: self.resource_metadata,
-                }),
+                id,
+                verifier: Cached::new(
+                    self.verifier,
+                    self.cache,
+                    self.clock,
+                    Arc::clone(&realm),
+                    id,
+                ),
+                realm,
                 audience: self.audience,
                 form_body: self.form_body,
                 query: self.query,
-                clock: self.clock,
             }),
             requirement: Arc::new(ScopeRequirement::Any),
         }
@@ -431,7 +441,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(GuardService {
             service: Rc::new(service),
-            guard: self.clone(),
+            guard: Rc::new(self.clone()),
         }))
     }
 }
@@ -440,7 +450,9 @@ where
 #[derive(Debug)]
 pub struct GuardService<S> {
     service: Rc<S>,
-    guard: BearerGuard,
+    /// Per worker thread: cloning an `Rc` for each request touches no
+    /// memory the other workers share.
+    guard: Rc<BearerGuard>,
 }
 
 impl<S, B> Service<ServiceRequest> for GuardService<S>
@@ -457,7 +469,7 @@ where
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let guard = self.guard.clone();
+        let guard = Rc::clone(&self.guard);
         Box::pin(async move {
             match guard.check(&mut req).await {
                 Ok(_) => {

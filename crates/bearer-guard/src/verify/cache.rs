@@ -5,7 +5,9 @@
 //! quick_cache rather than moka: a hit is a plain sharded-map read, which
 //! keeps the warm path cheap enough for the guard to cost under a tenth of
 //! a small handler's throughput (`cargo xtask bench`). Expiry is kept in
-//! the entry and checked on every read.
+//! the entry and checked on every read. In front of it each thread keeps
+//! its own copies of good answers (`front.rs`), so that a warm request
+//! writes no memory another worker thread writes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,18 +16,24 @@ use sha2::{Digest as _, Sha256};
 
 use super::{TokenInfo, TokenVerifier, VerifyError};
 use crate::DebugClock;
+use crate::caller::{GuardId, Verified};
+use crate::error::Realm;
 use crate::guard::CacheConfig;
+use crate::verify::front;
 
 /// A cache key: the SHA-256 of the token, so the cache holds no usable
 /// token.
-type Key = [u8; 32];
+pub(crate) type Key = [u8; 32];
 
-/// A verifier behind a cache.
+/// A verifier behind a cache, for one guard: its answers are that guard's
+/// verdicts, ready to hand to a handler.
 pub(crate) struct Cached {
     inner: Arc<dyn TokenVerifier>,
     cache: Option<quick_cache::sync::Cache<Key, Entry>>,
     config: CacheConfig,
     clock: DebugClock,
+    realm: Arc<Realm>,
+    guard: GuardId,
 }
 
 impl std::fmt::Debug for Cached {
@@ -40,7 +48,7 @@ impl std::fmt::Debug for Cached {
 /// A cached answer and until when it may be used.
 #[derive(Clone)]
 struct Entry {
-    answer: Result<Arc<TokenInfo>, &'static str>,
+    answer: Result<Arc<Verified>, &'static str>,
     until: Instant,
 }
 
@@ -49,6 +57,8 @@ impl Cached {
         inner: Arc<dyn TokenVerifier>,
         config: CacheConfig,
         clock: DebugClock,
+        realm: Arc<Realm>,
+        guard: GuardId,
     ) -> Self {
         let cache = (config.max_entries > 0).then(|| {
             quick_cache::sync::Cache::new(usize::try_from(config.max_entries).unwrap_or(usize::MAX))
@@ -58,28 +68,33 @@ impl Cached {
             cache,
             config,
             clock,
+            realm,
+            guard,
         }
     }
 
-    pub(crate) async fn check(&self, token: &str) -> Result<Arc<TokenInfo>, VerifyError> {
+    pub(crate) async fn check(&self, token: &str) -> Result<Arc<Verified>, VerifyError> {
         let Some(cache) = &self.cache else {
-            return self.inner.verify(token).await.map(Arc::new);
+            return self.ask(token).await.map(|i| self.verified(i));
         };
         let key: Key = Sha256::digest(token.as_bytes()).into();
+        if let Some(copy) = front::get(self.guard, &key, Instant::now()) {
+            return Ok(copy);
+        }
         loop {
             // A hit is answered at once; on a miss, the first caller gets a
             // guard and asks upstream while later callers for the same key
             // wait for its answer.
             match cache.get_value_or_guard_async(&key).await {
                 Ok(entry) if Instant::now() < entry.until => {
-                    return entry.answer.map_err(VerifyError::Invalid);
+                    return self.answer(&key, entry);
                 }
                 Ok(_) => {
                     // Stale: drop it and ask again.
                     cache.remove(&key);
                 }
                 Err(guard) => {
-                    let entry = match self.inner.verify(token).await {
+                    let entry = match self.ask(token).await {
                         Ok(info) => self.positive(info),
                         Err(VerifyError::Invalid(why)) => Entry {
                             answer: Err(why),
@@ -89,22 +104,50 @@ impl Cached {
                         // caller try in its turn.
                         Err(e @ VerifyError::Unavailable { .. }) => return Err(e),
                     };
-                    let answer = entry.answer.clone();
-                    let _ = guard.insert(entry);
-                    return answer.map_err(VerifyError::Invalid);
+                    let _ = guard.insert(entry.clone());
+                    return self.answer(&key, entry);
                 }
             }
         }
     }
 
+    /// The verifier's answer, with the token's expiry judged by the guard's
+    /// clock (a verifier may vouch for a token that has just expired, or
+    /// the clock may be a test's).
+    async fn ask(&self, token: &str) -> Result<TokenInfo, VerifyError> {
+        let info = self.inner.verify(token).await?;
+        let now = self.clock.now();
+        if info.expires_at.is_some_and(|exp| now >= exp) {
+            return Err(VerifyError::Invalid("expired"));
+        }
+        Ok(info)
+    }
+
+    /// A cached answer, good ones as this thread's own copy.
+    fn answer(&self, key: &Key, entry: Entry) -> Result<Arc<Verified>, VerifyError> {
+        let shared = entry.answer.map_err(VerifyError::Invalid)?;
+        let limit = usize::try_from(self.config.max_entries).unwrap_or(usize::MAX);
+        Ok(front::put(key, &shared, entry.until, Instant::now(), limit))
+    }
+
     fn positive(&self, info: TokenInfo) -> Entry {
+        // The clock counts whole seconds: the token may have as little as
+        // `seconds_until - 1` left, and the entry must not outlive it.
         let now = self.clock.now();
         let until_expiry = info.expires_at.map_or(self.config.max_ttl, |exp| {
-            Duration::from_secs(now.seconds_until(exp))
+            Duration::from_secs(now.seconds_until(exp).saturating_sub(1))
         });
         Entry {
             until: Instant::now() + until_expiry.min(self.config.max_ttl),
-            answer: Ok(Arc::new(info)),
+            answer: Ok(self.verified(info)),
         }
+    }
+
+    fn verified(&self, info: TokenInfo) -> Arc<Verified> {
+        Arc::new(Verified {
+            info,
+            realm: Arc::clone(&self.realm),
+            guard: self.guard,
+        })
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod cache;
 #[cfg(feature = "database")]
 pub(crate) mod database;
 mod discovery;
+mod front;
 pub(crate) mod introspection;
 pub(crate) mod jwt;
 
