@@ -23,10 +23,10 @@ use crate::run;
 /// Rounds of (guarded, unguarded) load, and each one's length. Many short
 /// rounds rather than a few long ones: on a shared machine the noise comes
 /// in bursts of seconds (seen here: one binary's single rounds ranged from
-/// 0.72 to 1.03), and the median of eleven paired rounds moves less than
-/// that of five.
-const ROUNDS: usize = 11;
-const SECONDS_PER_RUN: u32 = 3;
+/// 0.72 to 1.06), and the median of 21 paired rounds moves less than that
+/// of five.
+const ROUNDS: usize = 21;
+const SECONDS_PER_RUN: u32 = 2;
 /// The bar: guarded throughput at least this share of unguarded.
 const BAR: f64 = 0.90;
 

@@ -29,8 +29,8 @@ use crate::{Clock, DebugClock, system_clock};
 pub struct CacheConfig {
     /// Most answers held at once (least recently used go first); 0 turns
     /// the cache off. Each worker thread also keeps its own copies of up
-    /// to 1,024 good answers it has served (fewer if this is smaller),
-    /// none longer than the shared entry it copies.
+    /// to 1,024 good answers it has served more than once (fewer if this
+    /// is smaller), none longer than the shared entry it copies.
     pub max_entries: u64,
     /// Longest a "this token is good" answer is kept (default 30 s).
     pub max_ttl: Duration,

@@ -123,11 +123,18 @@ impl Cached {
         Ok(info)
     }
 
-    /// A cached answer, good ones as this thread's own copy.
+    /// A cached answer; a good one goes through this thread's copies
+    /// (`front.rs`).
     fn answer(&self, key: &Key, entry: Entry) -> Result<Arc<Verified>, VerifyError> {
         let shared = entry.answer.map_err(VerifyError::Invalid)?;
         let limit = usize::try_from(self.config.max_entries).unwrap_or(usize::MAX);
-        Ok(front::put(key, &shared, entry.until, Instant::now(), limit))
+        Ok(front::offer(
+            key,
+            &shared,
+            entry.until,
+            Instant::now(),
+            limit,
+        ))
     }
 
     fn positive(&self, info: TokenInfo) -> Entry {

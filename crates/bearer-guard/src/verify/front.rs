@@ -7,6 +7,11 @@
 //! moves between cores on every request). Here a worker finds its own
 //! copy, which only it ever touches.
 //!
+//! A copy is made the second time a thread is handed the same shared
+//! answer, not the first: a service with more live tokens than a thread
+//! keeps would otherwise copy on nearly every request and find few copies
+//! again. The first time only the key is noted.
+//!
 //! A copy lives no longer than the shared entry it was made from, so the
 //! revocation delay is the shared cache's. Refusals are not copied: they
 //! are rare on a healthy service and brief anyway.
@@ -19,24 +24,32 @@ use std::time::Instant;
 use super::cache::Key;
 use crate::caller::{GuardId, Verified};
 
-/// The most copies one thread holds, over all guards.
+/// The most entries (copies and noted keys) one thread holds, over all
+/// guards.
 pub(crate) const MAX_PER_THREAD: usize = 1024;
 
-type Copies = HashMap<(GuardId, Key), (Arc<Verified>, Instant)>;
+enum Slot {
+    /// Handed out once from the shared cache; copied if asked for again.
+    Seen,
+    Copy(Arc<Verified>),
+}
+
+type Slots = HashMap<(GuardId, Key), (Slot, Instant)>;
 
 thread_local! {
-    static COPIES: RefCell<Copies> = RefCell::new(HashMap::new());
+    static SLOTS: RefCell<Slots> = RefCell::new(HashMap::new());
 }
 
 /// This thread's copy of `guard`'s answer for `key`, if it is still good
 /// at `now`.
 pub(crate) fn get(guard: GuardId, key: &Key, now: Instant) -> Option<Arc<Verified>> {
-    COPIES.with_borrow_mut(|copies| {
-        let slot = (guard, *key);
-        match copies.get(&slot) {
-            Some((verified, until)) if now < *until => Some(Arc::clone(verified)),
+    SLOTS.with_borrow_mut(|slots| {
+        let at = (guard, *key);
+        match slots.get(&at) {
+            Some((Slot::Copy(verified), until)) if now < *until => Some(Arc::clone(verified)),
+            Some((_, until)) if now < *until => None,
             Some(_) => {
-                copies.remove(&slot);
+                slots.remove(&at);
                 None
             }
             None => None,
@@ -44,33 +57,45 @@ pub(crate) fn get(guard: GuardId, key: &Key, now: Instant) -> Option<Arc<Verifie
     })
 }
 
-/// Keeps this thread's own copy of `shared` until `until`, holding at most
-/// `limit` copies (expired ones go first, then all), and returns it.
-pub(crate) fn put(
+/// The answer to hand out for a hit in the shared cache that is good until
+/// `until`: the first time on this thread, `shared` itself (and the key is
+/// noted); the second, this thread's own copy, kept until `until`. At most
+/// `limit` entries are held: expired ones go first, then all.
+pub(crate) fn offer(
     key: &Key,
-    shared: &Verified,
+    shared: &Arc<Verified>,
     until: Instant,
     now: Instant,
     limit: usize,
 ) -> Arc<Verified> {
-    let copy = Arc::new(Verified {
-        info: shared.info.clone(),
-        realm: Arc::clone(&shared.realm),
-        guard: shared.guard,
-    });
     let limit = limit.min(MAX_PER_THREAD);
-    if limit > 0 {
-        COPIES.with_borrow_mut(|copies| {
-            if copies.len() >= limit {
-                copies.retain(|_, (_, until)| now < *until);
-                if copies.len() >= limit {
-                    copies.clear();
-                }
-            }
-            copies.insert((shared.guard, *key), (Arc::clone(&copy), until));
-        });
+    if limit == 0 {
+        return Arc::clone(shared);
     }
-    copy
+    SLOTS.with_borrow_mut(|slots| {
+        let at = (shared.guard, *key);
+        let seen = slots
+            .get(&at)
+            .is_some_and(|(slot, u)| matches!(slot, Slot::Seen) && now < *u);
+        let (slot, answer) = if seen {
+            let copy = Arc::new(Verified {
+                info: shared.info.clone(),
+                realm: Arc::clone(&shared.realm),
+                guard: shared.guard,
+            });
+            (Slot::Copy(Arc::clone(&copy)), copy)
+        } else {
+            (Slot::Seen, Arc::clone(shared))
+        };
+        if !slots.contains_key(&at) && slots.len() >= limit {
+            slots.retain(|_, (_, u)| now < *u);
+            if slots.len() >= limit {
+                slots.clear();
+            }
+        }
+        slots.insert(at, (slot, until));
+        answer
+    })
 }
 
 #[cfg(test)]
@@ -103,13 +128,17 @@ mod tests {
     }
 
     #[test]
-    fn a_copy_is_the_threads_own_and_lasts_until_the_shared_entry_ends() {
+    fn the_second_hit_makes_the_threads_own_copy_which_lasts_until_the_shared_entry_ends() {
         let guard = GuardId::next();
         let original = Arc::new(shared(guard));
         let now = Instant::now();
         let until = now + Duration::from_secs(30);
-        let copy = put(&[1; 32], &original, until, now, 10);
-        assert!(!Arc::ptr_eq(&copy, &original), "a copy, not the shared one");
+        assert!(get(guard, &[1; 32], now).is_none());
+        let first = offer(&[1; 32], &original, until, now, 10);
+        assert!(Arc::ptr_eq(&first, &original), "the first time, no copy");
+        assert!(get(guard, &[1; 32], now).is_none());
+        let copy = offer(&[1; 32], &original, until, now, 10);
+        assert!(!Arc::ptr_eq(&copy, &original), "the second time, a copy");
         assert_eq!(copy.info, original.info);
 
         let found = get(guard, &[1; 32], now).expect("found");
@@ -119,50 +148,70 @@ mod tests {
         assert!(get(guard, &[1; 32], now).is_none(), "and removed");
 
         // Another thread has no copy: it goes to the shared cache.
-        put(&[2; 32], &original, until, now, 10);
+        offer(&[2; 32], &original, until, now, 10);
+        offer(&[2; 32], &original, until, now, 10);
+        assert!(get(guard, &[2; 32], now).is_some());
         std::thread::spawn(move || assert!(get(guard, &[2; 32], now).is_none()))
             .join()
             .unwrap();
     }
 
     #[test]
+    fn a_noted_key_that_has_expired_is_noted_afresh() {
+        let guard = GuardId::next();
+        let original = Arc::new(shared(guard));
+        let now = Instant::now();
+        let soon = now + Duration::from_secs(1);
+        offer(&[6; 32], &original, soon, now, 10);
+        let later = offer(
+            &[6; 32],
+            &original,
+            soon + Duration::from_secs(30),
+            soon,
+            10,
+        );
+        assert!(Arc::ptr_eq(&later, &original), "noted again, not copied");
+    }
+
+    #[test]
     fn a_guard_sees_only_its_own_copies() {
         let (one, other) = (GuardId::next(), GuardId::next());
         let now = Instant::now();
-        put(
-            &[3; 32],
-            &shared(one),
-            now + Duration::from_secs(30),
-            now,
-            10,
-        );
+        let until = now + Duration::from_secs(30);
+        let verdict = Arc::new(shared(one));
+        offer(&[3; 32], &verdict, until, now, 10);
+        offer(&[3; 32], &verdict, until, now, 10);
         assert!(get(one, &[3; 32], now).is_some());
         assert!(get(other, &[3; 32], now).is_none());
     }
 
     #[test]
-    fn copies_are_bounded_by_the_limit_and_none_are_kept_with_limit_0() {
+    fn entries_are_bounded_by_the_limit_and_none_are_kept_with_limit_0() {
         let guard = GuardId::next();
+        let verdict = Arc::new(shared(guard));
         let now = Instant::now();
         let (soon, later) = (now + Duration::from_secs(1), now + Duration::from_secs(30));
-        let count = || COPIES.with_borrow(HashMap::len);
-        COPIES.with_borrow_mut(HashMap::clear);
-        put(&[0; 32], &shared(guard), soon, now, 3);
-        put(&[1; 32], &shared(guard), later, now, 3);
-        put(&[2; 32], &shared(guard), later, now, 3);
+        let count = || SLOTS.with_borrow(HashMap::len);
+        SLOTS.with_borrow_mut(HashMap::clear);
+        offer(&[0; 32], &verdict, soon, now, 3);
+        offer(&[1; 32], &verdict, later, now, 3);
+        offer(&[2; 32], &verdict, later, now, 3);
         assert_eq!(count(), 3);
-        // Full: the expired copy makes room.
-        put(&[3; 32], &shared(guard), later, soon, 3);
+        // Full: the expired entry makes room; a held key does not need any.
+        offer(&[3; 32], &verdict, later, soon, 3);
         assert_eq!(count(), 3);
-        assert!(get(guard, &[0; 32], now).is_none());
-        // Full of live copies: all go.
-        put(&[4; 32], &shared(guard), later, soon, 3);
+        offer(&[3; 32], &verdict, later, soon, 3);
+        assert_eq!(count(), 3);
+        assert!(get(guard, &[3; 32], soon).is_some());
+        // Full of live entries: all go.
+        offer(&[4; 32], &verdict, later, soon, 3);
         assert_eq!(count(), 1);
-        assert!(get(guard, &[4; 32], now).is_some());
+        assert!(get(guard, &[3; 32], soon).is_none());
 
-        COPIES.with_borrow_mut(HashMap::clear);
-        let copy = put(&[5; 32], &shared(guard), later, now, 0);
-        assert_eq!(copy.info.subject, "alice");
+        SLOTS.with_borrow_mut(HashMap::clear);
+        offer(&[5; 32], &verdict, later, now, 0);
+        let answer = offer(&[5; 32], &verdict, later, now, 0);
+        assert!(Arc::ptr_eq(&answer, &verdict));
         assert_eq!(count(), 0, "the cache is off");
     }
 }
