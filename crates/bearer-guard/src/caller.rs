@@ -54,6 +54,13 @@ impl GuardId {
     }
 }
 
+// A handler may move its caller into another thread (`web::block`, a
+// spawned task): the verdict is shared by `Arc`, never by `Rc`.
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Caller>();
+};
+
 impl Caller {
     pub(crate) fn new(verified: Arc<Verified>) -> Self {
         Self(verified)
