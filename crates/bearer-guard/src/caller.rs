@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -40,6 +41,9 @@ pub(crate) struct Verified {
     /// Which guard verified it: a guard reuses only its own verdict, never
     /// one made with another verifier or audience.
     pub(crate) guard: GuardId,
+    /// From when the token's expiry is judged again on each use: its last
+    /// second by the guard's whole-second clock (`verify/cache.rs`).
+    pub(crate) recheck_after: Option<Instant>,
 }
 
 /// One guard's identity, shared by its clones and scope variants.

@@ -28,9 +28,10 @@ use crate::{Clock, DebugClock, system_clock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
     /// Most answers held at once (least recently used go first); 0 turns
-    /// the cache off. Each worker thread also keeps its own copies of up
-    /// to 1,024 good answers it has served more than once (fewer if this
-    /// is smaller), none longer than the shared entry it copies.
+    /// the cache off. Each thread also keeps, for all guards together, up
+    /// to 1,024 entries of its own: copies of good answers it has served
+    /// more than once, and the keys of those served once. None outlives
+    /// the shared entry it copies.
     pub max_entries: u64,
     /// Longest a "this token is good" answer is kept (default 30 s).
     pub max_ttl: Duration,
@@ -393,9 +394,10 @@ impl Builder {
         self
     }
 
-    /// The clock a token's expiry is judged by when the verifier answers
-    /// (for tests). A cached answer is then kept, by the monotonic clock,
-    /// no later than that expiry.
+    /// The clock a token's expiry is judged by (for tests): when the
+    /// verifier answers, and on each use of a cached answer in the token's
+    /// last second. A cached answer is kept, by the monotonic clock, no
+    /// later than that expiry.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = DebugClock(clock);
         self

@@ -59,19 +59,26 @@ pub(crate) fn get(guard: GuardId, key: &Key, now: Instant) -> Option<Arc<Verifie
 
 /// The answer to hand out for a hit in the shared cache that is good until
 /// `until`: the first time on this thread, `shared` itself (and the key is
-/// noted); the second, this thread's own copy, kept until `until`. At most
-/// `limit` entries are held: expired ones go first, then all.
+/// noted); the second, this thread's own copy, kept until `until`.
 pub(crate) fn offer(
+    key: &Key,
+    shared: &Arc<Verified>,
+    until: Instant,
+    now: Instant,
+) -> Arc<Verified> {
+    offer_within(key, shared, until, now, MAX_PER_THREAD)
+}
+
+/// [`offer`], holding at most `limit` entries: when full, expired ones go;
+/// if that frees less than an eighth, all go (so a full map of live
+/// entries is not scanned again on every insert).
+fn offer_within(
     key: &Key,
     shared: &Arc<Verified>,
     until: Instant,
     now: Instant,
     limit: usize,
 ) -> Arc<Verified> {
-    let limit = limit.min(MAX_PER_THREAD);
-    if limit == 0 {
-        return Arc::clone(shared);
-    }
     SLOTS.with_borrow_mut(|slots| {
         let at = (shared.guard, *key);
         let seen = slots
@@ -82,6 +89,7 @@ pub(crate) fn offer(
                 info: shared.info.clone(),
                 realm: Arc::clone(&shared.realm),
                 guard: shared.guard,
+                recheck_after: shared.recheck_after,
             });
             (Slot::Copy(Arc::clone(&copy)), copy)
         } else {
@@ -89,7 +97,7 @@ pub(crate) fn offer(
         };
         if !slots.contains_key(&at) && slots.len() >= limit {
             slots.retain(|_, (_, u)| now < *u);
-            if slots.len() >= limit {
+            if slots.len() >= limit - limit / 8 {
                 slots.clear();
             }
         }
@@ -124,6 +132,7 @@ mod tests {
                 resource_metadata: None,
             }),
             guard,
+            recheck_after: None,
         }
     }
 
@@ -134,10 +143,10 @@ mod tests {
         let now = Instant::now();
         let until = now + Duration::from_secs(30);
         assert!(get(guard, &[1; 32], now).is_none());
-        let first = offer(&[1; 32], &original, until, now, 10);
+        let first = offer(&[1; 32], &original, until, now);
         assert!(Arc::ptr_eq(&first, &original), "the first time, no copy");
         assert!(get(guard, &[1; 32], now).is_none());
-        let copy = offer(&[1; 32], &original, until, now, 10);
+        let copy = offer(&[1; 32], &original, until, now);
         assert!(!Arc::ptr_eq(&copy, &original), "the second time, a copy");
         assert_eq!(copy.info, original.info);
 
@@ -148,8 +157,8 @@ mod tests {
         assert!(get(guard, &[1; 32], now).is_none(), "and removed");
 
         // Another thread has no copy: it goes to the shared cache.
-        offer(&[2; 32], &original, until, now, 10);
-        offer(&[2; 32], &original, until, now, 10);
+        offer(&[2; 32], &original, until, now);
+        offer(&[2; 32], &original, until, now);
         assert!(get(guard, &[2; 32], now).is_some());
         std::thread::spawn(move || assert!(get(guard, &[2; 32], now).is_none()))
             .join()
@@ -162,14 +171,8 @@ mod tests {
         let original = Arc::new(shared(guard));
         let now = Instant::now();
         let soon = now + Duration::from_secs(1);
-        offer(&[6; 32], &original, soon, now, 10);
-        let later = offer(
-            &[6; 32],
-            &original,
-            soon + Duration::from_secs(30),
-            soon,
-            10,
-        );
+        offer(&[6; 32], &original, soon, now);
+        let later = offer(&[6; 32], &original, soon + Duration::from_secs(30), soon);
         assert!(Arc::ptr_eq(&later, &original), "noted again, not copied");
     }
 
@@ -179,39 +182,53 @@ mod tests {
         let now = Instant::now();
         let until = now + Duration::from_secs(30);
         let verdict = Arc::new(shared(one));
-        offer(&[3; 32], &verdict, until, now, 10);
-        offer(&[3; 32], &verdict, until, now, 10);
+        offer(&[3; 32], &verdict, until, now);
+        offer(&[3; 32], &verdict, until, now);
         assert!(get(one, &[3; 32], now).is_some());
         assert!(get(other, &[3; 32], now).is_none());
     }
 
     #[test]
-    fn entries_are_bounded_by_the_limit_and_none_are_kept_with_limit_0() {
+    fn entries_are_bounded_by_the_limit() {
         let guard = GuardId::next();
         let verdict = Arc::new(shared(guard));
         let now = Instant::now();
         let (soon, later) = (now + Duration::from_secs(1), now + Duration::from_secs(30));
         let count = || SLOTS.with_borrow(HashMap::len);
         SLOTS.with_borrow_mut(HashMap::clear);
-        offer(&[0; 32], &verdict, soon, now, 3);
-        offer(&[1; 32], &verdict, later, now, 3);
-        offer(&[2; 32], &verdict, later, now, 3);
+        offer_within(&[0; 32], &verdict, soon, now, 3);
+        offer_within(&[1; 32], &verdict, later, now, 3);
+        offer_within(&[2; 32], &verdict, later, now, 3);
         assert_eq!(count(), 3);
         // Full: the expired entry makes room; a held key does not need any.
-        offer(&[3; 32], &verdict, later, soon, 3);
+        offer_within(&[3; 32], &verdict, later, soon, 3);
         assert_eq!(count(), 3);
-        offer(&[3; 32], &verdict, later, soon, 3);
+        offer_within(&[3; 32], &verdict, later, soon, 3);
         assert_eq!(count(), 3);
         assert!(get(guard, &[3; 32], soon).is_some());
         // Full of live entries: all go.
-        offer(&[4; 32], &verdict, later, soon, 3);
+        offer_within(&[4; 32], &verdict, later, soon, 3);
         assert_eq!(count(), 1);
         assert!(get(guard, &[3; 32], soon).is_none());
+    }
 
-        SLOTS.with_borrow_mut(HashMap::clear);
-        offer(&[5; 32], &verdict, later, now, 0);
-        let answer = offer(&[5; 32], &verdict, later, now, 0);
-        assert!(Arc::ptr_eq(&answer, &verdict));
-        assert_eq!(count(), 0, "the cache is off");
+    #[test]
+    fn a_full_map_is_cleared_when_expiry_frees_less_than_an_eighth() {
+        let guard = GuardId::next();
+        let verdict = Arc::new(shared(guard));
+        let now = Instant::now();
+        let (soon, later) = (now + Duration::from_secs(1), now + Duration::from_secs(30));
+        let count = || SLOTS.with_borrow(HashMap::len);
+        let fill = |expired: u8| {
+            SLOTS.with_borrow_mut(HashMap::clear);
+            for i in 0..16 {
+                let until = if i < expired { soon } else { later };
+                offer_within(&[i; 32], &verdict, until, now, 16);
+            }
+            offer_within(&[99; 32], &verdict, later, soon, 16);
+            count()
+        };
+        assert_eq!(fill(1), 1, "one of 16 freed: all go");
+        assert_eq!(fill(3), 14, "three of 16 freed: the live ones stay");
     }
 }
