@@ -1,44 +1,21 @@
 //! The `resource_api` example, run as the process an operator would run,
 //! against the real server: the template to copy must work as documented.
 
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
 use crate::support::{
-    Fixture, Process, access, assert_invalid_token, block_on, free_port, get, get_with, read,
+    Fixture, Process, access, assert_invalid_token, block_on, cargo_build, free_port, get,
+    get_with, read,
 };
 
 /// Builds the example once into the same target directory.
 fn example_bin() -> &'static std::path::Path {
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let server = crate::support::bin("oauth-server");
-        let profile = server.parent().unwrap().to_owned();
-        let target = profile.parent().unwrap();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "bearer-guard",
-            "--example",
-            "resource_api",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CARGO_TARGET_DIR", target);
-        if profile.file_name().and_then(|n| n.to_str()) == Some("release") {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().expect("run cargo build --example");
-        assert!(
-            out.status.success(),
-            "cargo build --example resource_api failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let profile = cargo_build(&["-p", "bearer-guard", "--example", "resource_api"]);
         let bin = profile
             .join("examples")
             .join(format!("resource_api{}", std::env::consts::EXE_SUFFIX));

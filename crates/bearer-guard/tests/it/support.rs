@@ -63,42 +63,41 @@ fn profile_dir() -> PathBuf {
         .to_owned()
 }
 
-/// Builds `oauth-server`, `oauthctl` and the `resource_api` example once.
-fn bins() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let profile = profile_dir();
-        let target = profile.parent().expect("the target directory");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "oauth-server",
-            "-p",
-            "oauthctl",
-            "--bins",
-        ])
+/// Runs `cargo build --quiet <what>` into the target directory and
+/// profile this test binary was built with; returns that profile's
+/// directory.
+pub fn cargo_build(what: &[&str]) -> PathBuf {
+    let profile = profile_dir();
+    let target = profile.parent().expect("the target directory");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet"])
+        .args(what)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("CARGO_TARGET_DIR", target);
-        match profile.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                cmd.arg("--release");
-            }
-            Some(other) => {
-                cmd.args(["--profile", other]);
-            }
+    match profile.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => {}
+        Some("release") => {
+            cmd.arg("--release");
         }
-        let out = cmd.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "cargo build of the server binaries failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        profile
-    })
+        Some(other) => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let out = cmd.output().expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build {} failed:\n{}",
+        what.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    profile
+}
+
+/// Builds `oauth-server` and `oauthctl` once.
+fn bins() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| cargo_build(&["-p", "oauth-server", "-p", "oauthctl", "--bins"]))
 }
 
 pub fn bin(name: &str) -> PathBuf {
